@@ -1,0 +1,213 @@
+package schemas
+
+import (
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Events and invitations travel on NATS as msgpack maps keyed by the same
+// names as their JSON, with times as int64 unix milliseconds. The methods
+// below write and read those maps field by field, without reflection.
+
+var (
+	_ msgpack.CustomEncoder = (*Event)(nil)
+	_ msgpack.CustomDecoder = (*Event)(nil)
+	_ msgpack.CustomEncoder = (*Invitation)(nil)
+	_ msgpack.CustomDecoder = (*Invitation)(nil)
+)
+
+// EncodeMsgpack writes the event's non-empty fields as a msgpack map.
+func (e *Event) EncodeMsgpack(enc *msgpack.Encoder) error {
+	n := 0
+	for _, s := range [...]string{e.ID, string(e.Type), e.WidgetID, e.VisitorID, e.URL, e.Referrer, e.Title, e.Name} {
+		if s != "" {
+			n++
+		}
+	}
+	for _, t := range [...]int64{e.TS, e.ClientTS, e.SentTS} {
+		if t != 0 {
+			n++
+		}
+	}
+	w := mpWriter{enc: enc}
+	w.err = enc.EncodeMapLen(n)
+	w.str("id", e.ID)
+	w.str("type", string(e.Type))
+	w.str("widget_id", e.WidgetID)
+	w.str("visitor_id", e.VisitorID)
+	w.int("ts", e.TS)
+	w.str("url", e.URL)
+	w.str("referrer", e.Referrer)
+	w.str("title", e.Title)
+	w.str("name", e.Name)
+	w.int("client_ts", e.ClientTS)
+	w.int("sent_ts", e.SentTS)
+	return w.err
+}
+
+// DecodeMsgpack reads an event map; unknown keys are skipped.
+func (e *Event) DecodeMsgpack(dec *msgpack.Decoder) error {
+	*e = Event{}
+	n, err := dec.DecodeMapLen()
+	if err != nil {
+		return syntax("", fmt.Sprintf("event is not a msgpack map: %v", err))
+	}
+	for i := 0; i < n; i++ {
+		key, err := dec.DecodeString()
+		if err != nil {
+			return syntax("", fmt.Sprintf("bad map key: %v", err))
+		}
+		f := fieldOf([]byte(key))
+		switch f {
+		case fTS, fClientTS, fSentTS:
+			v, err := dec.DecodeInt64()
+			if err != nil {
+				return syntax(key, "must be an integer of unix milliseconds")
+			}
+			switch f {
+			case fTS:
+				e.TS = v
+			case fClientTS:
+				e.ClientTS = v
+			default:
+				e.SentTS = v
+			}
+		case fUnknown:
+			if err := dec.Skip(); err != nil {
+				return syntax(key, err.Error())
+			}
+		default:
+			v, err := dec.DecodeString()
+			if err != nil {
+				return syntax(key, "must be a string")
+			}
+			switch f {
+			case fID:
+				e.ID = v
+			case fType:
+				e.Type = EventType(v)
+			case fWidget:
+				e.WidgetID = v
+			case fVisitor:
+				e.VisitorID = v
+			case fURL:
+				e.URL = v
+			case fReferrer:
+				e.Referrer = v
+			case fTitle:
+				e.Title = v
+			case fName:
+				e.Name = v
+			}
+		}
+	}
+	return nil
+}
+
+// EncodeMsgpack writes every field of the invitation as a msgpack map.
+func (inv *Invitation) EncodeMsgpack(enc *msgpack.Encoder) error {
+	w := mpWriter{enc: enc, all: true}
+	w.err = enc.EncodeMapLen(13)
+	w.str("invitation_id", inv.InvitationID)
+	w.str("widget_id", inv.WidgetID)
+	w.str("visitor_id", inv.VisitorID)
+	w.str("session_id", inv.SessionID)
+	w.str("rule_id", inv.RuleID)
+	w.str("rule_name", inv.RuleName)
+	w.str("department", inv.Department)
+	w.str("title", inv.Title)
+	w.str("prompt", inv.Prompt)
+	w.str("image_url", inv.ImageURL)
+	w.int("at", inv.At)
+	w.str("trigger", string(inv.Trigger))
+	w.str("page_url", inv.PageURL)
+	return w.err
+}
+
+// DecodeMsgpack reads an invitation map; unknown keys are skipped.
+func (inv *Invitation) DecodeMsgpack(dec *msgpack.Decoder) error {
+	*inv = Invitation{}
+	n, err := dec.DecodeMapLen()
+	if err != nil {
+		return syntax("", fmt.Sprintf("invitation is not a msgpack map: %v", err))
+	}
+	for i := 0; i < n; i++ {
+		key, err := dec.DecodeString()
+		if err != nil {
+			return syntax("", fmt.Sprintf("bad map key: %v", err))
+		}
+		if key == "at" {
+			if inv.At, err = dec.DecodeInt64(); err != nil {
+				return syntax(key, "must be an integer of unix milliseconds")
+			}
+			continue
+		}
+		var dst *string
+		switch key {
+		case "invitation_id":
+			dst = &inv.InvitationID
+		case "widget_id":
+			dst = &inv.WidgetID
+		case "visitor_id":
+			dst = &inv.VisitorID
+		case "session_id":
+			dst = &inv.SessionID
+		case "rule_id":
+			dst = &inv.RuleID
+		case "rule_name":
+			dst = &inv.RuleName
+		case "department":
+			dst = &inv.Department
+		case "title":
+			dst = &inv.Title
+		case "prompt":
+			dst = &inv.Prompt
+		case "image_url":
+			dst = &inv.ImageURL
+		case "page_url":
+			dst = &inv.PageURL
+		case "trigger":
+			v, err := dec.DecodeString()
+			if err != nil {
+				return syntax(key, "must be a string")
+			}
+			inv.Trigger = Trigger(v)
+			continue
+		default:
+			if err := dec.Skip(); err != nil {
+				return syntax(key, err.Error())
+			}
+			continue
+		}
+		if *dst, err = dec.DecodeString(); err != nil {
+			return syntax(key, "must be a string")
+		}
+	}
+	return nil
+}
+
+// mpWriter writes map entries, keeping the first error.
+type mpWriter struct {
+	enc *msgpack.Encoder
+	all bool // write empty values too
+	err error
+}
+
+func (w *mpWriter) str(k, v string) {
+	if w.err != nil || (v == "" && !w.all) {
+		return
+	}
+	if w.err = w.enc.EncodeString(k); w.err == nil {
+		w.err = w.enc.EncodeString(v)
+	}
+}
+
+func (w *mpWriter) int(k string, v int64) {
+	if w.err != nil || (v == 0 && !w.all) {
+		return
+	}
+	if w.err = w.enc.EncodeString(k); w.err == nil {
+		w.err = w.enc.EncodeInt(v)
+	}
+}
