@@ -2,7 +2,6 @@ package schemas
 
 import (
 	"fmt"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -481,20 +480,45 @@ func (s *scanner) skipValue(depth int) error {
 	}
 }
 
+// number skips a number of exactly the JSON grammar
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, whatever its magnitude, as
+// encoding/json does: ParseFloat would accept "+1", ".5" and "01" and reject
+// 1e400.
 func (s *scanner) number() error {
-	start := s.pos
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
-		if c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' || ('0' <= c && c <= '9') {
-			s.pos++
-			continue
-		}
-		break
+	if s.pos < len(s.data) && s.data[s.pos] == '-' {
+		s.pos++
 	}
-	if _, err := strconv.ParseFloat(string(s.data[start:s.pos]), 64); err != nil || start == s.pos {
+	switch {
+	case s.pos < len(s.data) && s.data[s.pos] == '0':
+		s.pos++
+	case s.digits() == 0:
 		return syntax("", "invalid number")
 	}
+	if s.pos < len(s.data) && s.data[s.pos] == '.' {
+		s.pos++
+		if s.digits() == 0 {
+			return syntax("", "invalid number")
+		}
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
+			s.pos++
+		}
+		if s.digits() == 0 {
+			return syntax("", "invalid number")
+		}
+	}
 	return nil
+}
+
+// digits skips decimal digits and says how many there were.
+func (s *scanner) digits() int {
+	start := s.pos
+	for s.pos < len(s.data) && '0' <= s.data[s.pos] && s.data[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos - start
 }
 
 // AppendEventJSON appends the event as a JSON object, fields in SPEC order,
