@@ -28,8 +28,20 @@ func ParseTime(s []byte) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return t.UnixMilli(), true
+	// An offset can carry a time out of the four-digit years that
+	// FormatTime writes in UTC ("0000-01-01T00:00:00+01:00"); such a time
+	// could not be written back and read again, so it is not accepted.
+	if ms := t.UnixMilli(); ms >= minMillis && ms <= maxMillis {
+		return ms, true
+	}
+	return 0, false
 }
+
+// The first and last milliseconds of the years 0000–9999, UTC.
+const (
+	minMillis = -62167219200000 // 0000-01-01T00:00:00.000Z
+	maxMillis = 253402300799999 // 9999-12-31T23:59:59.999Z
+)
 
 // parseFixedMillis reads exactly YYYY-MM-DDTHH:MM:SS.mmmZ.
 func parseFixedMillis(s []byte) (int64, bool) {
