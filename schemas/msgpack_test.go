@@ -1,0 +1,137 @@
+package schemas
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+func TestEventMsgpackRoundTrips(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   Event
+	}{
+		{"every field", Event{
+			ID: "e1", Type: PageView, WidgetID: "shop", VisitorID: "v1", TS: 1795428000123,
+			URL: "https://shop.example/", Referrer: "https://google.com/", Title: "Shop ☕",
+			Name: "n", ClientTS: 1795427999000, SentTS: -5,
+		}},
+		{"tick", Event{Type: Tick, TS: 1795428000000}},
+		{"empty", Event{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := msgpack.Marshal(&tt.ev)
+			require.NoError(t, err)
+			got := Event{ID: "stale", Title: "stale"}
+			require.NoError(t, msgpack.Unmarshal(b, &got))
+			assert.Equal(t, tt.ev, got)
+		})
+	}
+}
+
+func TestEventMsgpackUsesJSONNamesAndIntegerTimes(t *testing.T) {
+	ev := Event{Type: Heartbeat, WidgetID: "shop", TS: 1795428000000}
+	b, err := msgpack.Marshal(&ev)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, msgpack.Unmarshal(b, &m))
+	assert.Len(t, m, 3)
+	assert.Equal(t, "heartbeat", m["type"])
+	assert.Equal(t, "shop", m["widget_id"])
+	assert.EqualValues(t, int64(1795428000000), m["ts"], "ts is an integer of unix milliseconds")
+}
+
+func TestEventMsgpackSkipsUnknownKeys(t *testing.T) {
+	b, err := msgpack.Marshal(map[string]any{
+		"type": "event", "name": "add_to_cart", "ts": 7,
+		"extra": map[string]any{"nested": []any{1, "x", nil}}, "n": 3.5,
+	})
+	require.NoError(t, err)
+	var ev Event
+	require.NoError(t, msgpack.Unmarshal(b, &ev))
+	assert.Equal(t, Event{Type: Custom, Name: "add_to_cart", TS: 7}, ev)
+}
+
+func TestEventMsgpackErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    map[string]any
+		field string
+	}{
+		{"ts as a string", map[string]any{"ts": "2026-11-23T10:00:00.000Z"}, "ts"},
+		{"url as a number", map[string]any{"url": 5}, "url"},
+		{"type as a map", map[string]any{"type": map[string]any{}}, "type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := msgpack.Marshal(tt.in)
+			require.NoError(t, err)
+			var ev Event
+			err = msgpack.Unmarshal(b, &ev)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrSyntax)
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Field)
+		})
+	}
+}
+
+func TestEventMsgpackRejectsNonMaps(t *testing.T) {
+	for _, v := range []any{"x", 1, []any{1}} {
+		b, err := msgpack.Marshal(v)
+		require.NoError(t, err)
+		var ev Event
+		assert.ErrorIs(t, msgpack.Unmarshal(b, &ev), ErrSyntax)
+	}
+}
+
+func sampleInvitation() Invitation {
+	return Invitation{
+		InvitationID: "inv-1", WidgetID: "shop", VisitorID: "v1", SessionID: "s1",
+		RuleID: "pricing-help", RuleName: "Invitation to buy", Department: "sales",
+		Title: "Let us help you", Prompt: "Do you need assistance?\n“Quotes”",
+		ImageURL: "https://shop.example/agent.png", At: 1795428020001,
+		Trigger: TriggerTimer, PageURL: "https://shop.example/pricing",
+	}
+}
+
+func TestInvitationMsgpackRoundTrips(t *testing.T) {
+	for _, inv := range []Invitation{sampleInvitation(), {}} {
+		b, err := msgpack.Marshal(&inv)
+		require.NoError(t, err)
+		got := Invitation{Title: "stale"}
+		require.NoError(t, msgpack.Unmarshal(b, &got))
+		assert.Equal(t, inv, got)
+	}
+}
+
+func TestInvitationMsgpackSkipsUnknownKeys(t *testing.T) {
+	b, err := msgpack.Marshal(map[string]any{"rule_id": "r", "at": 5, "trigger": "event", "x": []any{1, 2}})
+	require.NoError(t, err)
+	var inv Invitation
+	require.NoError(t, msgpack.Unmarshal(b, &inv))
+	assert.Equal(t, Invitation{RuleID: "r", At: 5, Trigger: TriggerEvent}, inv)
+}
+
+func TestInvitationMsgpackErrorsNameTheField(t *testing.T) {
+	for _, tt := range []struct {
+		in    map[string]any
+		field string
+	}{
+		{map[string]any{"at": "now"}, "at"},
+		{map[string]any{"trigger": 1}, "trigger"},
+		{map[string]any{"prompt": true}, "prompt"},
+	} {
+		b, err := msgpack.Marshal(tt.in)
+		require.NoError(t, err)
+		var inv Invitation
+		err = msgpack.Unmarshal(b, &inv)
+		var fe *FieldError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, tt.field, fe.Field)
+	}
+}
