@@ -1,0 +1,214 @@
+// Package processor turns a partition's events into invitations. Its Engine
+// is the pure heart of Beckon — visitor state, sessions, pages, presence,
+// timers, cooldown and priority exactly as SPEC §2–4, driven by event time
+// alone, with no I/O — and its Runner feeds the engine from JetStream.
+package processor
+
+import (
+	"github.com/beckon-chat/beckon/rules"
+	"github.com/beckon-chat/beckon/schemas"
+)
+
+// Engine keeps the state of the visitors of one partition and evaluates
+// their rules. It knows no clock but the times of the events it is given:
+// the same events give the same invitations, ids included. An Engine is not
+// safe for concurrent use; partitions each have their own.
+type Engine struct {
+	rules   *rules.Set
+	widgets map[string]*widgetState
+	heap    wakeHeap
+	now     int64 // the latest time seen: events and ticks
+	stats   Stats
+}
+
+// Stats counts what the engine has seen.
+type Stats struct {
+	Events        uint64 // visitor events applied
+	Ticks         uint64 // ticks applied
+	UnknownWidget uint64 // events for widgets with no rules, ignored
+	Fired         uint64 // invitations produced
+	Expired       uint64 // visitor states dropped
+}
+
+// widgetState is a widget's rules and its live visitors.
+type widgetState struct {
+	rules    *rules.Widget
+	visitors map[string]*visitor
+	strings  map[string]string // interned urls, titles, referrers
+}
+
+// maxInterned bounds a widget's intern table: past it, strings are kept as
+// they come, so a flood of unique urls costs what it would without interning.
+const maxInterned = 1 << 16
+
+func (w *widgetState) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if is, ok := w.strings[s]; ok {
+		return is
+	}
+	if len(w.strings) < maxInterned {
+		w.strings[s] = s
+	}
+	return s
+}
+
+// New returns an engine that evaluates the given rules.
+func New(set *rules.Set) *Engine {
+	e := &Engine{rules: set, widgets: make(map[string]*widgetState), now: never}
+	for _, w := range set.Widgets() {
+		e.widgets[w.ID] = &widgetState{rules: w, visitors: make(map[string]*visitor), strings: make(map[string]string)}
+	}
+	return e
+}
+
+// Now is the engine's time: the latest event or tick time it has seen.
+func (e *Engine) Now() int64 { return e.now }
+
+// Visitors is the number of visitors whose state is kept.
+func (e *Engine) Visitors() int { return len(e.heap) }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Apply applies one event or tick at its time and appends the invitations it
+// causes to out: first those of timer instants up to the event's time, then
+// the event's own. An event must have been validated (schemas.Event.Validate).
+func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.Invitation {
+	out = e.Advance(ev.TS, out)
+	if ev.Type == schemas.Tick {
+		e.stats.Ticks++
+		return out
+	}
+	w := e.widgets[ev.WidgetID]
+	if w == nil {
+		e.stats.UnknownWidget++
+		return out
+	}
+	e.stats.Events++
+	v := w.visitors[ev.VisitorID]
+	t := ev.TS
+	if v != nil {
+		// Clamp: a visitor's time never goes back (SPEC §2).
+		t = max(t, v.lastEvent, v.lastEval)
+	}
+	if v == nil {
+		v = &visitor{id: ev.VisitorID, widget: w, lastEval: never}
+		w.visitors[v.id] = v
+		v.startSession(t, ev.Referrer)
+		e.heap.push(v)
+	} else if t-v.lastEvent > w.rules.SessionTimeout {
+		v.startSession(t, ev.Referrer)
+	}
+	switch {
+	case ev.Type == schemas.PageView:
+		v.startPage(t, ev.URL, ev.Title)
+	case ev.Type != schemas.Leave && ev.URL != "" && (v.pages == 0 || ev.URL != v.pageURL):
+		v.startPage(t, ev.URL, ev.Title)
+	}
+	v.lastEvent = t
+	if ev.Type == schemas.Leave {
+		v.presentUntil = t
+	} else {
+		v.presentUntil = t + w.rules.PresenceTimeout
+		name := ""
+		if ev.Type == schemas.Custom {
+			name = ev.Name
+		}
+		out = e.evaluate(v, t, schemas.TriggerEvent, name, out)
+	}
+	e.reschedule(v)
+	return out
+}
+
+// Advance moves the engine's time to t, firing every timer instant up to
+// and including t and dropping the state of visitors whose session has
+// ended. Times before the engine's time change nothing.
+func (e *Engine) Advance(t int64, out []schemas.Invitation) []schemas.Invitation {
+	if t > e.now {
+		e.now = t
+	}
+	for len(e.heap) > 0 && e.heap[0].wake <= e.now {
+		out = e.wake(e.heap[0], out)
+	}
+	return out
+}
+
+// Drain fires every pending timer instant, as at the end of a recording
+// (SPEC §4), and drops all visitor state. The engine's time is left at the
+// last instant processed.
+func (e *Engine) Drain(out []schemas.Invitation) []schemas.Invitation {
+	for len(e.heap) > 0 {
+		v := e.heap[0]
+		if v.wake > e.now {
+			e.now = v.wake
+		}
+		out = e.wake(v, out)
+	}
+	return out
+}
+
+// wake handles a visitor whose wake instant has come: a timer instant, or
+// the end of its state.
+func (e *Engine) wake(v *visitor, out []schemas.Invitation) []schemas.Invitation {
+	if v.wake >= v.expiry() {
+		e.heap.remove(int(v.heapIdx))
+		delete(v.widget.visitors, v.id)
+		e.stats.Expired++
+		return out
+	}
+	out = e.evaluate(v, v.wake, schemas.TriggerTimer, "", out)
+	e.reschedule(v)
+	return out
+}
+
+func (e *Engine) reschedule(v *visitor) {
+	if t, ok := v.nextTimer(); ok {
+		v.wake = t
+	} else {
+		v.wake = v.expiry()
+	}
+	e.heap.fix(int(v.heapIdx))
+}
+
+// evaluate is one evaluation instant (SPEC §4): the first enabled rule in
+// priority order that holds and has not fired in its scope fires, unless a
+// cooldown is running.
+func (e *Engine) evaluate(v *visitor, t int64, trigger schemas.Trigger, eventName string, out []schemas.Invitation) []schemas.Invitation {
+	v.lastEval = t
+	if t < v.cooldownEnd {
+		return out
+	}
+	vars := v.vars(t, eventName)
+	for _, r := range v.widget.rules.Rules {
+		if !r.Enabled || v.fired(r) || !r.Holds(&vars) {
+			continue
+		}
+		v.markFired(r)
+		v.cooldownEnd = t + v.widget.rules.Cooldown
+		e.stats.Fired++
+		return append(out, e.invitation(v, r, t, trigger))
+	}
+	return out
+}
+
+func (e *Engine) invitation(v *visitor, r *rules.Rule, t int64, trigger schemas.Trigger) schemas.Invitation {
+	w := v.widget.rules
+	sid := sessionID(w.ID, v.id, v.sessionStart)
+	return schemas.Invitation{
+		InvitationID: invitationID(sid, r.ID, v.pages, t, trigger),
+		WidgetID:     w.ID,
+		VisitorID:    v.id,
+		SessionID:    sid,
+		RuleID:       r.ID,
+		RuleName:     r.Name,
+		Department:   r.Invitation.Department,
+		Title:        r.Invitation.Title,
+		Prompt:       r.Invitation.Prompt,
+		ImageURL:     r.Invitation.ImageURL,
+		At:           t,
+		Trigger:      trigger,
+		PageURL:      v.pageURL,
+	}
+}
