@@ -22,33 +22,30 @@ type Problem struct {
 
 func (p Problem) Error() string {
 	var b strings.Builder
-	if p.File != "" {
-		b.WriteString(p.File)
-		b.WriteByte(':')
+	switch {
+	case p.File != "" && p.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	case p.File != "":
+		fmt.Fprintf(&b, "%s: ", p.File)
+	case p.Line > 0:
+		fmt.Fprintf(&b, "line %d: ", p.Line)
 	}
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "%d:", p.Line)
-	}
-	if b.Len() > 0 {
-		b.WriteByte(' ')
-	}
+	var where []string
 	if p.Widget != "" {
-		fmt.Fprintf(&b, "widget %q ", p.Widget)
+		where = append(where, fmt.Sprintf("widget %q", p.Widget))
 	}
 	if p.Rule != "" {
-		fmt.Fprintf(&b, "rule %q ", p.Rule)
+		where = append(where, fmt.Sprintf("rule %q", p.Rule))
 	}
 	if p.Condition > 0 {
-		fmt.Fprintf(&b, "condition %d ", p.Condition)
+		where = append(where, fmt.Sprintf("condition %d", p.Condition))
 	}
-	if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
-		b.WriteByte(' ')
+	if len(where) > 0 {
+		b.WriteString(strings.Join(where, " "))
+		b.WriteString(": ")
 	}
-	s := strings.TrimSuffix(b.String(), " ")
-	if s != "" {
-		s += ": "
-	}
-	return s + p.Msg
+	b.WriteString(p.Msg)
+	return b.String()
 }
 
 // Error is a rejected rules file: every problem found, in file order.

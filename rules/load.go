@@ -61,8 +61,12 @@ func yamlLine(err error) int {
 func yamlMsg(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	return yamlLineRE.ReplaceAllString(msg, "")
+	msg = strings.ReplaceAll(msg, " in type rules.RuleSpec", "")
+	msg = yamlClean.ReplaceAllString(msg, "")
+	return strings.TrimLeft(msg, ": ")
 }
+
+var yamlClean = regexp.MustCompile(`(yaml: )?line \d+:\s*`)
 
 type compiler struct {
 	file     string
