@@ -25,14 +25,15 @@ type ConsumerConfig struct {
 }
 
 // ConsumerSpec is the durable pull consumer of partition p: explicit acks
-// (processors ack a batch with AckAll), every message from the start, and a
+// (AckAll: a processor acks a whole batch by acking its last message), every
+// message from the start, and a
 // pinned-client priority group so that exactly one processor instance reads
 // a partition at a time.
 func ConsumerSpec(p int, cfg ConsumerConfig) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        ConsumerName(p),
 		FilterSubject:  PartitionFilter(p),
-		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckPolicy:      jetstream.AckAllPolicy,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		MaxAckPending:  or(cfg.MaxAckPending, DefaultMaxAckPending),
 		AckWait:        or(cfg.AckWait, DefaultAckWait),

@@ -147,7 +147,7 @@ func TestEnsureConsumers(t *testing.T) {
 		require.NoError(t, err)
 		cfg := c.CachedInfo().Config
 		assert.Equal(t, streams.PartitionFilter(p), cfg.FilterSubject)
-		assert.Equal(t, jetstream.AckExplicitPolicy, cfg.AckPolicy)
+		assert.Equal(t, jetstream.AckAllPolicy, cfg.AckPolicy)
 		assert.Equal(t, jetstream.DeliverAllPolicy, cfg.DeliverPolicy)
 		assert.Equal(t, jetstream.PriorityPolicyPinned, cfg.PriorityPolicy)
 		assert.Equal(t, []string{streams.PriorityGroup}, cfg.PriorityGroups)

@@ -85,3 +85,10 @@ func ConsumerName(p int) string {
 func InvitationSubject(widgetID, visitorID string) string {
 	return InvitationsPrefix + "." + widgetID + "." + visitorID
 }
+
+// CheckpointBucket is the KV bucket where each partition's processor records
+// the stream sequence from which a rebuild must re-read (key p<partition>).
+const CheckpointBucket = "BECKON_PROCESSOR"
+
+// CheckpointKey is partition p's key in CheckpointBucket.
+func CheckpointKey(p int) string { return fmt.Sprintf("p%02d", p) }
