@@ -119,6 +119,12 @@ func TestPixelRecordsAPageView(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "visitor_id", problem(t, resp).Field)
 
+	resp, err = e.srv.Client().Head(e.srv.URL + "/v1/pixel.gif?" + q.Encode())
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Len(t, stored(t, e.js, false), 1, "a HEAD records nothing")
+
 	resp, err = e.srv.Client().Post(e.srv.URL+"/v1/pixel.gif", "text/plain", nil)
 	require.NoError(t, err)
 	defer resp.Body.Close()

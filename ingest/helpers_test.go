@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -69,7 +70,8 @@ func newEnvWith(t testing.TB, js jetstream.JetStream, configure func(*ingest.Con
 	t.Helper()
 	n := ensureStreams(t, js)
 	clock := newFakeClock()
-	cfg := ingest.Config{JetStream: js, Partitions: n, Clock: clock.Now, AllowAnyOrigin: true}
+	cfg := ingest.Config{JetStream: js, Partitions: n, Clock: clock.Now, AllowAnyOrigin: true,
+		Logger: slog.New(slog.DiscardHandler)}
 	if configure != nil {
 		configure(&cfg)
 	}

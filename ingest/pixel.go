@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/beckon-chat/beckon/schemas"
 )
@@ -17,6 +18,11 @@ func (s *Service) servePixel(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		s.fail(w, r, errMethod(r.Method, "GET"))
+		return
+	}
+	if r.Method == http.MethodHead { // link checkers and prefetchers: no page view
+		s.pixelHeaders(w, r)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	q := r.URL.Query()
@@ -45,14 +51,18 @@ func (s *Service) servePixel(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.accepted.Inc()
 	s.metrics.request(http.StatusOK)
+	s.pixelHeaders(w, r)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(transparentGIF)
+}
+
+// pixelHeaders forbids caching, so that every page view fetches the pixel.
+func (s *Service) pixelHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "image/gif")
+	h.Set("Content-Length", strconv.Itoa(len(transparentGIF)))
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate, max-age=0")
 	h.Set("Pragma", "no-cache")
 	h.Set("Expires", "0")
 	s.cors(w, r)
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(transparentGIF)
-	}
 }
