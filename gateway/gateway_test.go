@@ -45,7 +45,7 @@ func start(t *testing.T, mutate func(*gateway.Config)) *env {
 	cfg := gateway.Config{
 		JetStream: js.JS, Secret: secret, Registerer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return time.Now().Add(time.Duration(e.clock.Load())) },
+		Now:    func() time.Time { return time.Now().Add(time.Duration(e.clock.Load())) },
 	}
 	if mutate != nil {
 		mutate(&cfg)
