@@ -37,12 +37,15 @@
 // (streams.Partition over widget and visitor, with the partition count of
 // the existing stream), msgpack-encoded, with Nats-Msg-Id set to its id. A
 // line without an id gets a deterministic one — "r" and a hash of the line
-// number and the line — which is also written into the event, as ingest
-// assigns ids. So a replay that is interrupted and run again stores each
-// event once, provided it runs again within the events stream's duplicate
-// window (streams.DefaultEventsDuplicates, 2 minutes by default), which
-// counts from when each event was stored. Past the window a rerun stores the
-// events again.
+// number, the line and the rebase shift — which is also written into the
+// event, as ingest assigns ids. So a replay that is interrupted and run
+// again stores each event once, provided it runs again within the events
+// stream's duplicate window (streams.DefaultEventsDuplicates, 2 minutes by
+// default), which counts from when each event was stored; past the window a
+// rerun stores the events again. A replay rebased to now shifts by another
+// amount on every run, so it is new traffic each time, except for lines
+// that carry their own ids: those are the same events, and the stream keeps
+// the first copy within the window.
 //
 // Tick lines of the recording are published to every partition. A
 // recording without ticks gets generated ones on a grid of TickInterval of

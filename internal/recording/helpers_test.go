@@ -23,10 +23,15 @@ const partitions = 4
 // stream with a few partitions.
 func startStreams(t *testing.T) jetstream.JetStream {
 	t.Helper()
+	return startStreamsWith(t, partitions)
+}
+
+func startStreamsWith(t testing.TB, parts int) jetstream.JetStream {
+	t.Helper()
 	js := testenv.StartJetStream(t).JS
-	n, err := streams.EnsureEvents(context.Background(), js, streams.EventsConfig{Partitions: partitions})
+	n, err := streams.EnsureEvents(context.Background(), js, streams.EventsConfig{Partitions: parts})
 	require.NoError(t, err)
-	require.Equal(t, partitions, n)
+	require.Equal(t, parts, n)
 	require.NoError(t, streams.EnsureInvitations(context.Background(), js, streams.InvitationsConfig{}))
 	return js
 }

@@ -187,6 +187,9 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, r io.
 		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = rp.pub.drain(wctx, &st)
 		cancel()
+		if !rp.start.IsZero() {
+			st.Elapsed = time.Since(rp.start)
+		}
 		return st, err
 	}
 	cfg.Logger.Debug("replayed", "file", cfg.Name, "events", st.Events, "duplicates", st.Duplicates,
@@ -307,7 +310,7 @@ func (rp *replayer) run(ctx context.Context) error {
 			continue
 		}
 		if ev.ID == "" {
-			ev.ID = lineID(rp.lr.line, line)
+			ev.ID = lineID(rp.lr.line, rp.offset, line)
 		}
 		if err := rp.event(ctx, &ev); err != nil {
 			return err
@@ -430,12 +433,15 @@ func (rp *replayer) progress() {
 }
 
 // lineID is the de-duplication id of a line without one: the same line of
-// the same file gets the same id on every run. The line number keeps two
-// identical lines (the same beacon twice in one millisecond) apart.
-func lineID(line int, raw []byte) string {
+// the same file, shifted by the same offset, gets the same id on every run.
+// The line number keeps two identical lines (the same beacon twice in one
+// millisecond) apart; the offset makes a replay rebased to another time new
+// traffic, as its times are.
+func lineID(line int, offset int64, raw []byte) string {
 	h := sha256.New()
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(line))
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(line))
+	binary.BigEndian.PutUint64(b[8:], uint64(offset))
 	h.Write(b[:])
 	h.Write(bytes.TrimSpace(raw))
 	var sum [sha256.Size]byte

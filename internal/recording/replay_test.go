@@ -279,3 +279,18 @@ widgets:
 }
 
 func must[T any](v T, _ ...any) T { return v }
+
+func TestReplayRebasedElsewhereIsNewTrafficButKeepsGivenIDs(t *testing.T) {
+	js := startStreams(t)
+	for i, to := range []string{"2030-01-01T00:00:00.000Z", "2030-01-01T01:00:00.000Z"} {
+		cfg := recording.ReplayConfig{Speed: recording.MaxSpeed, RebaseTo: at(to)}
+		st, err := recording.Replay(context.Background(), js, cfg, strings.NewReader(smallRecording))
+		require.NoError(t, err)
+		assert.Equal(t, 2*i, st.Duplicates, "run %d: the lines with ids (e1, e3) are the same events", i)
+	}
+	// Rebased to the same instant again: all the same events.
+	cfg := recording.ReplayConfig{Speed: recording.MaxSpeed, RebaseTo: at("2030-01-01T00:00:00.000Z")}
+	st, err := recording.Replay(context.Background(), js, cfg, strings.NewReader(smallRecording))
+	require.NoError(t, err)
+	assert.Equal(t, 5, st.Duplicates)
+}
