@@ -24,11 +24,10 @@ type ConsumerConfig struct {
 	PinnedTTL time.Duration
 }
 
-// ConsumerSpec is the durable pull consumer of partition p: explicit acks
-// (AckAll: a processor acks a whole batch by acking its last message), every
-// message from the start, and a
-// pinned-client priority group so that exactly one processor instance reads
-// a partition at a time.
+// ConsumerSpec is the durable pull consumer of partition p: the AckAll
+// policy (a processor acks a whole batch by acking its last message), every
+// message from the start, and a pinned-client priority group so that
+// exactly one processor instance reads a partition at a time.
 func ConsumerSpec(p int, cfg ConsumerConfig) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        ConsumerName(p),
