@@ -211,3 +211,112 @@ func (w *mpWriter) int(k string, v int64) {
 		w.err = w.enc.EncodeInt(v)
 	}
 }
+
+// UnmarshalEvent decodes a msgpack event as msgpack.Unmarshal does, after
+// checking that no length in data claims more bytes than data holds.
+// Prefer it to msgpack.Unmarshal for messages from the network: msgpack
+// (v5.4.1) keeps the scratch buffer it grew for a length it could not read
+// in its pooled decoders, so that each message with a length of gigabytes
+// makes every later decode slower and the process larger. An extension
+// header before the map, which msgpack skips whatever length it claims, is
+// rejected too.
+func UnmarshalEvent(data []byte, ev *Event) error {
+	if err := checkMsgpackLengths(data); err != nil {
+		*ev = Event{}
+		return err
+	}
+	return msgpack.Unmarshal(data, ev)
+}
+
+// UnmarshalInvitation is UnmarshalEvent for an invitation.
+func UnmarshalInvitation(data []byte, inv *Invitation) error {
+	if err := checkMsgpackLengths(data); err != nil {
+		*inv = Invitation{}
+		return err
+	}
+	return msgpack.Unmarshal(data, inv)
+}
+
+// checkMsgpackLengths walks the first msgpack value in data without
+// decoding it and fails when a string, binary, extension, array or map
+// claims more than the bytes left. It neither allocates nor recurses.
+func checkMsgpackLengths(data []byte) error {
+	pending := 1 // values still to walk
+	p := 0
+	for ; pending > 0; pending-- {
+		if p >= len(data) {
+			return syntax("", "msgpack value ends early")
+		}
+		c := data[p]
+		p++
+		var size, items int // bytes to skip; values to add
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		case c <= 0x8f:
+			items = 2 * int(c&0x0f)
+		case c <= 0x9f:
+			items = int(c & 0x0f)
+		case c <= 0xbf:
+			size = int(c & 0x1f)
+		default:
+			var n int
+			lenBytes := map8to32(c)
+			if p+lenBytes > len(data) {
+				return syntax("", "msgpack value ends early")
+			}
+			for _, b := range data[p : p+lenBytes] {
+				n = n<<8 | int(b)
+			}
+			p += lenBytes
+			switch c {
+			case 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb: // bin, str
+				size = n
+			case 0xc7, 0xc8, 0xc9: // ext: type byte, then data
+				size = n + 1
+			case 0xdc, 0xdd: // array
+				items = n
+			case 0xde, 0xdf: // map
+				items = 2 * n
+			case 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3: // numbers
+				size = fixedSize(c)
+			case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext: type byte, then 1-16 bytes
+				size = 1 + 1<<(c-0xd4)
+			default: // 0xc1 is never used
+				return syntax("", "msgpack code 0xc1 is never used")
+			}
+		}
+		if size > len(data)-p || items > len(data)-p {
+			return syntax("", "msgpack length beyond the end of the message")
+		}
+		p += size
+		pending += items
+	}
+	return nil
+}
+
+// map8to32 is how many bytes of length follow a str, bin, ext, array or
+// map code (0 for the other codes).
+func map8to32(c byte) int {
+	switch c {
+	case 0xc4, 0xc7, 0xd9:
+		return 1
+	case 0xc5, 0xc8, 0xda, 0xdc, 0xde:
+		return 2
+	case 0xc6, 0xc9, 0xdb, 0xdd, 0xdf:
+		return 4
+	}
+	return 0
+}
+
+// fixedSize is the size of the number after a float, uint or int code.
+func fixedSize(c byte) int {
+	switch c {
+	case 0xcc, 0xd0:
+		return 1
+	case 0xcd, 0xd1:
+		return 2
+	case 0xca, 0xce, 0xd2:
+		return 4
+	}
+	return 8
+}
