@@ -1,7 +1,9 @@
 package schemas
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,5 +135,59 @@ func TestInvitationMsgpackErrorsNameTheField(t *testing.T) {
 		var fe *FieldError
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, tt.field, fe.Field)
+	}
+}
+
+func TestUnmarshalEventDecodesLikeMsgpack(t *testing.T) {
+	ev := Event{ID: "e1", Type: PageView, WidgetID: "shop", VisitorID: "v1", TS: 1795428000123, URL: "/"}
+	b, err := msgpack.Marshal(&ev)
+	require.NoError(t, err)
+	var got Event
+	require.NoError(t, UnmarshalEvent(b, &got))
+	assert.Equal(t, ev, got)
+
+	inv := sampleInvitation()
+	b, err = msgpack.Marshal(&inv)
+	require.NoError(t, err)
+	var gotInv Invitation
+	require.NoError(t, UnmarshalInvitation(b, &gotInv))
+	assert.Equal(t, inv, gotInv)
+}
+
+func TestUnmarshalEventAcceptsEveryMsgpackValueKind(t *testing.T) {
+	b, err := msgpack.Marshal(map[string]any{
+		"type": "leave", "ts": int64(-1), "u8": uint8(200), "u16": uint16(60000), "u32": uint32(1 << 31),
+		"u64": uint64(1 << 63), "i8": int8(-100), "i16": int16(-30000), "i32": int32(-1 << 30),
+		"f32": float32(1.5), "f64": 2.5, "t": true, "f": false, "nil": nil,
+		"bin": []byte(strings.Repeat("x", 300)), "str16": strings.Repeat("s", 300),
+		"str32": strings.Repeat("s", 70000), "arr16": make([]int, 20), "map": map[string]any{"a": []any{map[string]any{}}},
+		"time": time.Unix(1, 5), "ext": time.Unix(1<<40, 1),
+	})
+	require.NoError(t, err)
+	var ev Event
+	require.NoError(t, UnmarshalEvent(b, &ev))
+	assert.Equal(t, Event{Type: Leave, TS: -1}, ev)
+}
+
+func TestUnmarshalEventRejectsLengthsBeyondTheMessage(t *testing.T) {
+	for name, in := range map[string]string{
+		"str32 of 4 GB":     "\x81\xa3url\xdb\xff\xff\xff\xff",
+		"unknown bin32":     "\x81\xa1x\xc6\x7f\xff\xff\xff",
+		"unknown ext32":     "\x81\xa1x\xc9\x7f\xff\xff\xff\x01",
+		"array32 of 4 G":    "\x81\xa1x\xdd\xff\xff\xff\xff",
+		"map32 of 4 G":      "\xdf\xff\xff\xff\xff",
+		"truncated length":  "\x81\xa1x\xdb\xff",
+		"fixstr too long":   "\x81\xbfx",
+		"never-used code":   "\x81\xa1x\xc1",
+		"empty":             "",
+		"map missing value": "\x81\xa1x",
+	} {
+		t.Run(name, func(t *testing.T) {
+			ev := Event{ID: "stale"}
+			assert.ErrorIs(t, UnmarshalEvent([]byte(in), &ev), ErrSyntax)
+			assert.Equal(t, Event{}, ev)
+			var inv Invitation
+			assert.ErrorIs(t, UnmarshalInvitation([]byte(in), &inv), ErrSyntax)
+		})
 	}
 }

@@ -86,7 +86,6 @@ func TestEventsAreValidAndInTimeOrder(t *testing.T) {
 		ids[ev.ID] = true
 		assert.Contains(t, []string{"shop", "docs", "saas"}, ev.WidgetID)
 		assert.True(t, strings.HasPrefix(ev.URL, "https://"+ev.WidgetID+".example/") || ev.URL == "", ev.URL)
-		assert.True(t, strings.HasSuffix(sc.Text(), `Z"}`) || strings.Contains(sc.Text(), `.`), "RFC 3339 ms")
 	}
 	require.NoError(t, sc.Err())
 }
@@ -99,12 +98,8 @@ func TestTimesAreWholeMillisecondsInRFC3339(t *testing.T) {
 
 // visit is what one session of the stream did.
 type visit struct {
-	visitor   string
-	start     int64
-	last      int64
-	referrer  string
-	pageViews int
-	spa       int
+	last int64 // time of its last event
+	spa  int   // route changes of a single-page app
 }
 
 func TestTrafficHasTheRequestedMix(t *testing.T) {
@@ -114,7 +109,7 @@ func TestTrafficHasTheRequestedMix(t *testing.T) {
 	referrers := map[string]int{}
 	pages := map[string]int{}
 	current := map[string]*visit{} // by visitor
-	var sessions, returns, overlapping int
+	var sessions, returns int
 	open := map[string]bool{}
 	var maxOpen int
 	lastURL := map[string]string{}
@@ -130,7 +125,7 @@ func TestTrafficHasTheRequestedMix(t *testing.T) {
 				returns++
 			}
 			sessions++
-			v = &visit{visitor: ev.VisitorID, start: ev.TS}
+			v = &visit{}
 			current[ev.VisitorID] = v
 			require.Equal(t, schemas.PageView, ev.Type, "a session starts with a page view")
 			referrers[ev.Referrer]++
@@ -138,7 +133,6 @@ func TestTrafficHasTheRequestedMix(t *testing.T) {
 		v.last = ev.TS
 		switch ev.Type {
 		case schemas.PageView:
-			v.pageViews++
 			pages[pathOf(ev.URL)]++
 			assert.NotEmpty(t, ev.Title)
 		case schemas.Heartbeat:
@@ -158,7 +152,6 @@ func TestTrafficHasTheRequestedMix(t *testing.T) {
 		}
 		maxOpen = max(maxOpen, len(open))
 	}
-	_ = overlapping
 
 	total := len(evs)
 	t.Logf("types %v, custom %v, referrers %v, sessions %d, returns %d", counts, names, referrers, sessions, returns)
@@ -279,4 +272,7 @@ func BenchmarkWriteNDJSON(b *testing.B) {
 
 type countingWriter int
 
-func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
