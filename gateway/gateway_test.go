@@ -348,3 +348,33 @@ func ExampleGateway_Handler() {
 	fmt.Println("mount gateway.Handler() at / beside ingest's /v1/events and /v1/token")
 	// Output: mount gateway.Handler() at / beside ingest's /v1/events and /v1/token
 }
+
+func TestThousandStreamsEachGetTheirOwn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many connections")
+	}
+	const n = 1000
+	e := start(t, nil)
+	tr := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: n}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+	streamsOf := make([]*stream, n)
+	invs := make([]schemas.Invitation, n)
+	for i := range n {
+		v := fmt.Sprintf("v%d", i)
+		ctx, cancel := context.WithCancel(context.Background())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/v1/invitations?token="+token("acme", v), nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		t.Cleanup(func() { cancel(); resp.Body.Close() })
+		streamsOf[i] = &stream{resp: resp, events: make(chan event, 4)}
+		go streamsOf[i].read(t)
+		invs[i] = invitation("inv-"+v, v)
+	}
+	e.publish(t, invs...)
+	for i, s := range streamsOf {
+		assert.Equal(t, invs[i].InvitationID, s.next(t).inv.InvitationID)
+	}
+}
