@@ -17,7 +17,8 @@ type Engine struct {
 	rules   *rules.Set
 	widgets map[string]*widgetState
 	heap    wakeHeap
-	now     int64 // the latest time seen: events and ticks
+	now     int64  // the latest time seen: events and ticks
+	pos     uint64 // the caller's position of the event being applied
 	stats   Stats
 }
 
@@ -69,6 +70,23 @@ func (e *Engine) Now() int64 { return e.now }
 // Visitors is the number of visitors whose state is kept.
 func (e *Engine) Visitors() int { return len(e.heap) }
 
+// SetPosition tells the engine the stream position (sequence) of the next
+// event it applies. The engine only remembers it, per session, so that
+// OldestOpenPosition can say how far back a rebuild must re-read.
+func (e *Engine) SetPosition(pos uint64) { e.pos = pos }
+
+// OldestOpenPosition is the position of the first event of the oldest
+// session whose state is kept: re-reading a stream from there rebuilds every
+// open session exactly. ok is false when no state is kept.
+func (e *Engine) OldestOpenPosition() (pos uint64, ok bool) {
+	for _, v := range e.heap {
+		if !ok || v.startPos < pos {
+			pos, ok = v.startPos, true
+		}
+	}
+	return pos, ok
+}
+
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats { return e.stats }
 
@@ -96,10 +114,10 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	if v == nil {
 		v = &visitor{id: ev.VisitorID, widget: w, lastEval: never}
 		w.visitors[v.id] = v
-		v.startSession(t, ev.Referrer)
+		v.startSession(t, e.pos, ev.Referrer)
 		e.heap.push(v)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
-		v.startSession(t, ev.Referrer)
+		v.startSession(t, e.pos, ev.Referrer)
 	}
 	switch {
 	case ev.Type == schemas.PageView:

@@ -2,7 +2,7 @@ package processor
 
 import "github.com/beckon-chat/beckon/rules"
 
-// noPage marks a session that has not started a page yet.
+// never is a time before every other: no cooldown, no evaluation yet.
 const never = int64(-1 << 63)
 
 // visitor is the state of one (widget, visitor) pair: SPEC §2. It is kept
@@ -20,9 +20,10 @@ type visitor struct {
 	presentUntil int64 // presence deadline: last event + presence timeout, or a leave's time
 	cooldownEnd  int64 // cooldown_until; never when none
 
-	wake    int64 // next timer instant, or the expiry of the state
-	heapIdx int32
-	pages   int32 // pages_viewed
+	wake     int64  // next timer instant, or the expiry of the state
+	startPos uint64 // stream position of the session's first event
+	heapIdx  int32
+	pages    int32 // pages_viewed
 
 	firedSession uint64 // once_per_session rules fired in this session
 	firedPage    uint64 // once_per_page rules fired on this page
@@ -38,8 +39,9 @@ func (v *visitor) expiry() int64 {
 	return v.lastEvent + v.widget.rules.SessionTimeout + 1
 }
 
-func (v *visitor) startSession(t int64, referrer string) {
+func (v *visitor) startSession(t int64, pos uint64, referrer string) {
 	v.sessionStart = t
+	v.startPos = pos
 	v.pageStart = t
 	v.pages = 0
 	v.firedSession = 0

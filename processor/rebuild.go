@@ -1,0 +1,139 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/beckon-chat/beckon/internal/streams"
+)
+
+// rebuild gives the partition a fresh engine holding every open session as
+// of the message before next. It re-reads the partition from the checkpoint
+// (the first event of the oldest session open when it was written): what
+// was acked before is applied silently, since its invitations are stored
+// already; what was delivered but never acked is applied normally, and its
+// invitations go out with the batch (the invitations stream drops those
+// already stored, by id).
+func (p *partition) rebuild(ctx context.Context, next uint64) error {
+	start := time.Now()
+	js := p.r.cfg.JetStream
+	p.eng = New(p.r.cfg.Rules)
+	p.invs = p.invs[:0]
+	p.warm = true
+	p.lastSeq = 0
+	cons, err := js.Consumer(ctx, streams.EventsStream, streams.ConsumerName(p.id))
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild: consumer info: %w", err)
+	}
+	acked := info.AckFloor.Stream
+	from, err := p.loadCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if from >= next || acked == 0 {
+		// Nothing acked means nothing was ever processed: a first start.
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{streams.PartitionFilter(p.id)},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	stream, err := js.Stream(ctx, streams.EventsStream)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	oc, err := stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("rebuild: ordered consumer: %w", err)
+	}
+	n := 0
+	for done := false; !done; {
+		batch, err := oc.Fetch(p.r.cfg.MaxBatch, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return fmt.Errorf("rebuild: fetch: %w", err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("rebuild: metadata: %w", err)
+			}
+			seq := md.Sequence.Stream
+			if seq >= next {
+				done = true
+				continue
+			}
+			keep := len(p.invs)
+			p.apply(seq, m.Data())
+			if seq <= acked {
+				p.invs = p.invs[:keep] // published before the restart
+			}
+			n++
+			if seq+1 == next || md.NumPending == 0 {
+				done = true
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return fmt.Errorf("rebuild: fetch: %w", err)
+		}
+		if got == 0 {
+			done = true
+		}
+	}
+	p.r.metrics.rebuilds.Inc()
+	p.log.Info("rebuilt open sessions", "from", from, "acked", acked, "next", next,
+		"events", n, "visitors", p.eng.Visitors(), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadCheckpoint returns the stream sequence a rebuild starts from; 0 means
+// the start of the stream.
+func (p *partition) loadCheckpoint(ctx context.Context) (uint64, error) {
+	e, err := p.r.kv.Get(ctx, streams.CheckpointKey(p.id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("rebuild: read checkpoint: %w", err)
+	}
+	from, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("rebuild: checkpoint %q: %w", e.Value(), err)
+	}
+	return from, nil
+}
+
+// saveCheckpoint records, after an ack, where a rebuild would have to start:
+// the first event of the oldest open session, or past everything applied.
+func (p *partition) saveCheckpoint(ctx context.Context) {
+	if time.Since(p.checkpoint) < p.r.cfg.CheckpointEvery {
+		return
+	}
+	from, ok := p.eng.OldestOpenPosition()
+	if !ok {
+		from = p.lastSeq + 1
+	}
+	if from == p.saved {
+		p.checkpoint = time.Now()
+		return
+	}
+	if _, err := p.r.kv.Put(ctx, streams.CheckpointKey(p.id), []byte(strconv.FormatUint(from, 10))); err != nil {
+		// A stale checkpoint only makes a rebuild re-read more.
+		p.log.Warn("checkpoint not saved", "err", err)
+		return
+	}
+	p.saved, p.checkpoint = from, time.Now()
+}
