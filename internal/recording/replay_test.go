@@ -94,15 +94,17 @@ func TestReplayTwiceStoresEachEventOnce(t *testing.T) {
 
 func TestReplayInterruptedAndRunAgainStoresEachEventOnce(t *testing.T) {
 	js := startStreams(t)
-	// Stop after the third event: speed 1, the fourth is due after 1.5s.
+	// Stop mid-way: at speed 1 the third event is due at 1s, the fourth at 1.5s.
 	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
 	defer cancel()
 	st, err := recording.Replay(ctx, js, recording.ReplayConfig{TickInterval: -1}, strings.NewReader(smallRecording))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, 3, st.Events)
+	require.Less(t, st.Events, 5)
+	require.Positive(t, st.Events)
+	published := st.Events
 
 	st = replayMax(t, js, smallRecording)
-	assert.Equal(t, 3, st.Duplicates)
+	assert.Equal(t, published, st.Duplicates)
 	var events int
 	for _, m := range storedEvents(t, js) {
 		if m.Event.Type != schemas.Tick {
