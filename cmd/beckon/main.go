@@ -38,6 +38,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newEvalCmd(), newRulesCmd())
+	root.AddCommand(newServeCmd(), newEvalCmd(), newRecordCmd(), newReplayCmd(), newRulesCmd())
 	return root
 }

@@ -250,9 +250,12 @@
     box.style.cssText = 'position:fixed;right:20px;bottom:20px;z-index:2147483647;' +
       'max-width:320px;padding:16px;border-radius:12px;background:#fff;color:#222;' +
       'font:14px/1.4 system-ui,sans-serif;box-shadow:0 8px 30px rgba(0,0,0,.25)';
-    if (/^https?:\/\//.test(inv.image_url || '')) {
+    // An absolute http(s) URL, or a path on the gateway's own origin.
+    var src = /^https?:\/\//.test(inv.image_url || '') ? inv.image_url :
+      /^\/[^\/]/.test(inv.image_url || '') ? gateway + inv.image_url : '';
+    if (src) {
       var img = el('img', 'beckon-image', null);
-      img.src = inv.image_url;
+      img.src = src;
       img.alt = '';
       img.style.cssText = 'width:48px;height:48px;border-radius:50%;float:left;margin:0 12px 8px 0';
       box.appendChild(img);
