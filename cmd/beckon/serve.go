@@ -119,4 +119,3 @@ func browserURL(a net.Addr) string {
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }
-
