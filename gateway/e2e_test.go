@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +24,6 @@ import (
 	"github.com/beckon-chat/beckon/sink"
 )
 
-const chromium = "/usr/bin/chromium"
 
 // beacons stands in for ingest: it decodes and validates the tracker's
 // beacons as ingest does, and keeps them for the test to inspect.
@@ -73,12 +70,7 @@ func (b *beacons) has(ok func(schemas.Event) bool) bool {
 // the sink, and checks that the tracker shows the pop-up and reports its
 // dismissal. It runs where Chromium is installed.
 func TestBrowserShowsAndDismissesInvitation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("no " + chromium + "; apt-get install chromium to run the browser test")
-	}
+	bctx := testenv.Browser(t, 60*time.Second)
 	js := testenv.StartJetStream(t)
 	ctx := context.Background()
 	require.NoError(t, streams.EnsureInvitations(ctx, js.JS, streams.InvitationsConfig{}))
@@ -102,25 +94,6 @@ func TestBrowserShowsAndDismissesInvitation(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(gw.Close) // before srv.Close: end the event streams
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 800),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	require.NoError(t, chromedp.Do(browser)) // start it without a timeout, which would stop it
-	bctx, cancelTimeout := context.WithTimeout(browser, 60*time.Second)
-	defer cancelTimeout()
 
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/pricing"),
@@ -148,7 +121,7 @@ func TestBrowserShowsAndDismissesInvitation(t *testing.T) {
 	assert.Equal(t, "sales", strings.ToLower(department))
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
-	saveArtifact(t, "invitation-popup.png", shot)
+	testenv.SaveArtifact(t, "invitation-popup.png", shot)
 
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.Click(chromedp.CSS("#beckon-invitation .beckon-dismiss")),
@@ -156,7 +129,7 @@ func TestBrowserShowsAndDismissesInvitation(t *testing.T) {
 	))
 	shot, err = chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
-	saveArtifact(t, "invitation-dismissed.png", shot)
+	testenv.SaveArtifact(t, "invitation-dismissed.png", shot)
 	assert.Eventually(t, func() bool {
 		return got.has(func(e schemas.Event) bool {
 			return e.Type == schemas.Custom && e.Name == "invitation_dismissed" && e.VisitorID == visitor
@@ -192,15 +165,6 @@ func TestBrowserShowsAndDismissesInvitation(t *testing.T) {
 	got.mu.Lock()
 	defer got.mu.Unlock()
 	assert.Empty(t, got.errs, "every beacon is valid per SPEC §1")
-}
-
-// saveArtifact keeps a screenshot in testdata/artifacts (gitignored) for
-// people to look at.
-func saveArtifact(t *testing.T, name string, data []byte) {
-	t.Helper()
-	dir := filepath.Join("testdata", "artifacts")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 }
 
 func delivered(t *testing.T, reg *prometheus.Registry) float64 {
