@@ -38,6 +38,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newEvalCmd(), newRecordCmd(), newReplayCmd(), newRulesCmd())
+	root.AddCommand(newServeCmd(), newIngestCmd(), newProcessCmd(), newGatewayCmd(),
+		newEvalCmd(), newRecordCmd(), newReplayCmd(), newRulesCmd())
 	return root
 }

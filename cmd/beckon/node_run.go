@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -30,6 +31,7 @@ type node struct {
 	secret                   []byte
 	rules                    *rules.Set
 	log                      *slog.Logger
+	clock                    func() time.Time // ingest's clock; nil is the wall clock (tests set it)
 }
 
 // run starts the node's roles and its HTTP server on ln, and stops them all
@@ -53,7 +55,7 @@ func (n *node) run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, l
 	if n.ingest {
 		svc, err := ingest.New(ingest.Config{
 			JetStream: js, Partitions: parts, Logger: n.log.With("role", "ingest"), Registerer: reg,
-			AllowedOrigins: byWidget, AllowAnyOrigin: n.demo,
+			AllowedOrigins: byWidget, AllowAnyOrigin: n.demo, Clock: n.clock,
 		})
 		if err != nil {
 			return err
