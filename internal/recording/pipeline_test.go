@@ -255,3 +255,23 @@ func waitProcessed(t *testing.T, js jetstream.JetStream, min uint64) {
 		return true
 	}, time.Minute, 20*time.Millisecond)
 }
+
+// TestPipelineSharedByTwoProcessorsGivesEvalsInvitations: two processor
+// instances read every partition at once (one pinned reader per partition);
+// halfway through one stops, and the other takes its partitions over,
+// rebuilding their open sessions first.
+func TestPipelineSharedByTwoProcessorsGivesEvalsInvitations(t *testing.T) {
+	pc := loadPipelineCase(t)
+	lp := startLivePipeline(t, pc.set)
+	stopFirst := lp.startProcessors(t)
+	lp.startProcessors(t)
+	stopped := false
+	lp.replay(t, pc, func(done, total int) {
+		if !stopped && done >= total/2 {
+			stopFirst()
+			stopped = true
+		}
+	})
+	require.True(t, stopped)
+	assertSameInvitations(t, pc.want, lp.invitations(t))
+}
