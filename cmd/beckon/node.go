@@ -32,6 +32,7 @@ type common struct {
 	rulesPath string
 	logLevel  string
 	logFormat string
+	replicas  int
 }
 
 func (c *common) flags(cmd *cobra.Command, natsDefault string) {
@@ -39,6 +40,7 @@ func (c *common) flags(cmd *cobra.Command, natsDefault string) {
 	cmd.Flags().StringVar(&c.rulesPath, "rules", "", "rules file (YAML or JSON); default: the built-in example rules")
 	cmd.Flags().StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&c.logFormat, "log-format", "json", "json or text")
+	cmd.Flags().IntVar(&c.replicas, "replicas", 0, "stream replicas when this process creates the streams (3 in a cluster); 0 adopts the existing streams' or 1")
 }
 
 func (c *common) logger(w *os.File) (*slog.Logger, error) {
@@ -92,12 +94,12 @@ func connect(url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStrea
 
 // ensureLayout creates or checks the streams (and, for processors, the
 // consumers) and returns the partition count.
-func ensureLayout(ctx context.Context, js jetstream.JetStream, partitions int, consumers bool) (int, error) {
-	n, err := streams.EnsureEvents(ctx, js, streams.EventsConfig{Partitions: partitions})
+func ensureLayout(ctx context.Context, js jetstream.JetStream, partitions, replicas int, consumers bool) (int, error) {
+	n, err := streams.EnsureEvents(ctx, js, streams.EventsConfig{Partitions: partitions, Replicas: replicas})
 	if err != nil {
 		return 0, err
 	}
-	if err := streams.EnsureInvitations(ctx, js, streams.InvitationsConfig{}); err != nil {
+	if err := streams.EnsureInvitations(ctx, js, streams.InvitationsConfig{Replicas: replicas}); err != nil {
 		return 0, err
 	}
 	if consumers {

@@ -28,6 +28,7 @@ type node struct {
 	partitions               int   // for a new events stream; 0 adopts the existing one
 	only                     []int // the partitions to process; empty means all
 	onlySpec                 string
+	replicas                 int // for new streams; 0 adopts the existing ones' or 1
 	secret                   []byte
 	rules                    *rules.Set
 	log                      *slog.Logger
@@ -38,7 +39,7 @@ type node struct {
 // when ctx is done: HTTP first (no new beacons), then ticks, then the
 // processors finish their batches in flight.
 func (n *node) run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, ln net.Listener) error {
-	parts, err := ensureLayout(ctx, js, n.partitions, n.process)
+	parts, err := ensureLayout(ctx, js, n.partitions, n.replicas, n.process)
 	if err != nil {
 		return err
 	}

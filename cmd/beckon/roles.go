@@ -75,7 +75,7 @@ func runRole(ctx context.Context, name string, c roleConfig, build func(*node)) 
 	if err != nil {
 		return err
 	}
-	n := &node{demo: c.demo, partitions: c.partitions, onlySpec: c.only, rules: set, log: log}
+	n := &node{demo: c.demo, partitions: c.partitions, replicas: c.replicas, onlySpec: c.only, rules: set, log: log}
 	build(n)
 	if n.ingest || n.gateway {
 		if n.secret, err = loadSecret(c.secretFile, ""); err != nil {

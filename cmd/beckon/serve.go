@@ -93,7 +93,7 @@ func runServe(ctx context.Context, c serveConfig) error {
 	}
 	n := &node{
 		ingest: c.ingest, process: true, gateway: true, demo: c.demo,
-		partitions: c.partitions, secret: secret, rules: set, log: log,
+		partitions: c.partitions, replicas: c.replicas, secret: secret, rules: set, log: log,
 	}
 	url := browserURL(ln.Addr())
 	log.Info("beckon is serving", "http", url, "nats", natsURL, "widgets", len(set.Widgets()), "ingest", c.ingest)
