@@ -79,9 +79,9 @@ func (e *Engine) SetPosition(pos uint64) { e.pos = pos }
 // session whose state is kept: re-reading a stream from there rebuilds every
 // open session exactly. ok is false when no state is kept.
 func (e *Engine) OldestOpenPosition() (pos uint64, ok bool) {
-	for _, v := range e.heap {
-		if !ok || v.startPos < pos {
-			pos, ok = v.startPos, true
+	for _, en := range e.heap {
+		if !ok || en.v.startPos < pos {
+			pos, ok = en.v.startPos, true
 		}
 	}
 	return pos, ok
@@ -112,10 +112,9 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 		t = max(t, v.lastEvent, v.lastEval)
 	}
 	if v == nil {
-		v = &visitor{id: ev.VisitorID, widget: w, lastEval: never}
+		v = &visitor{id: ev.VisitorID, widget: w, lastEval: never, heapIdx: -1}
 		w.visitors[v.id] = v
 		v.startSession(t, e.pos, ev.Referrer)
-		e.heap.push(v)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
 		v.startSession(t, e.pos, ev.Referrer)
 	}
@@ -147,8 +146,12 @@ func (e *Engine) Advance(t int64, out []schemas.Invitation) []schemas.Invitation
 	if t > e.now {
 		e.now = t
 	}
-	for len(e.heap) > 0 && e.heap[0].wake <= e.now {
-		out = e.wake(e.heap[0], out)
+	for len(e.heap) > 0 && e.heap[0].at <= e.now {
+		if top := &e.heap[0]; top.at < top.v.wake {
+			e.heap.refresh(0) // a stale key: see wakeHeap
+			continue
+		}
+		out = e.wake(e.heap[0].v, out)
 	}
 	return out
 }
@@ -158,7 +161,11 @@ func (e *Engine) Advance(t int64, out []schemas.Invitation) []schemas.Invitation
 // last instant processed.
 func (e *Engine) Drain(out []schemas.Invitation) []schemas.Invitation {
 	for len(e.heap) > 0 {
-		v := e.heap[0]
+		if top := &e.heap[0]; top.at < top.v.wake {
+			e.heap.refresh(0)
+			continue
+		}
+		v := e.heap[0].v
 		if v.wake > e.now {
 			e.now = v.wake
 		}
@@ -187,7 +194,13 @@ func (e *Engine) reschedule(v *visitor) {
 	} else {
 		v.wake = v.expiry()
 	}
-	e.heap.fix(int(v.heapIdx))
+	// A later wake leaves the heap as it is (see wakeHeap); an earlier one
+	// moves the visitor up now.
+	if v.heapIdx < 0 {
+		e.heap.push(v) // a new visitor
+	} else if i := int(v.heapIdx); v.wake < e.heap[i].at {
+		e.heap.lower(i, v.wake)
+	}
 }
 
 // evaluate is one evaluation instant (SPEC §4): the first enabled rule in

@@ -124,22 +124,39 @@ type Vars struct {
 }
 
 // Holds reports whether the rule holds for vars (SPEC §3: all or any of its
-// conditions are true).
+// conditions are true). Conditions are pure, so they are tried cheapest
+// first — numbers, then strings, regular expressions last — and the first
+// that decides the rule ends it: the result is that of any order.
 func (r *Rule) Holds(v *Vars) bool {
-	if r.MatchAny {
+	for cost := costNumber; cost <= costRegexp; cost++ {
 		for i := range r.Conditions {
-			if r.Conditions[i].True(v) {
-				return true
+			c := &r.Conditions[i]
+			if c.cost() != cost {
+				continue
+			}
+			if c.True(v) == r.MatchAny {
+				return r.MatchAny
 			}
 		}
-		return false
 	}
-	for i := range r.Conditions {
-		if !r.Conditions[i].True(v) {
-			return false
-		}
+	return !r.MatchAny
+}
+
+// Evaluation costs of a condition, cheapest first.
+const (
+	costNumber = iota
+	costString
+	costRegexp
+)
+
+func (c *Condition) cost() int {
+	switch {
+	case !c.Variable.isString():
+		return costNumber
+	case c.Operator == Matches:
+		return costRegexp
 	}
-	return true
+	return costString
 }
 
 // True evaluates the condition for vars.

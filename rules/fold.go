@@ -39,15 +39,23 @@ func equalLowerASCII(s, needle string) bool {
 }
 
 func containsFold(s, needle string) bool {
-	if !isASCII(s) || !isASCII(needle) {
+	if !isASCII(needle) {
 		return strings.Contains(strings.ToLower(s), needle)
 	}
 	if len(needle) == 0 {
 		return true
 	}
+	// One pass that folds and checks for ASCII at once: a match found over
+	// an ASCII prefix of s is a match of the lower-cased s whatever follows;
+	// without one, a non-ASCII s takes the Unicode path.
 	first := needle[0]
-	for i := 0; i+len(needle) <= len(s); i++ {
-		if lowerASCII(s[i]) == first && equalLowerASCII(s[i:i+len(needle)], needle) {
+	last := len(s) - len(needle)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), needle)
+		}
+		if i <= last && lowerASCII(c) == first && equalLowerASCII(s[i:i+len(needle)], needle) {
 			return true
 		}
 	}
