@@ -104,31 +104,7 @@ func recordInvitations(t *testing.T, js jetstream.JetStream) string {
 	return out.String()
 }
 
-// waitProcessed waits until every partition's processor has acked the
-// stream up to its sequence now.
-func waitProcessed(t *testing.T, js jetstream.JetStream, partitions int) {
-	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, streams.EventsStream)
-	require.NoError(t, err)
-	info, err := s.Info(ctx)
-	require.NoError(t, err)
-	target := info.State.LastSeq
-	require.Eventually(t, func() bool {
-		for p := range partitions {
-			c, err := js.Consumer(ctx, streams.EventsStream, streams.ConsumerName(p))
-			require.NoError(t, err)
-			ci, err := c.Info(ctx)
-			require.NoError(t, err)
-			if ci.NumPending > 0 || ci.NumAckPending > 0 || ci.Delivered.Stream < target && ci.NumPending > 0 {
-				return false
-			}
-		}
-		return true
-	}, 30*time.Second, 50*time.Millisecond)
-}
-
-// sortedLines sorts NDJSON invitations as record --sort does, for eval's output.
+// sortedEval runs eval and sorts its invitations as record --sort does.
 func sortedEval(t *testing.T, set *rules.Set, events string) string {
 	t.Helper()
 	var out bytes.Buffer
@@ -198,7 +174,7 @@ func TestBeaconsGiveEvalInvitations(t *testing.T) {
 			// every presence window, as the end of a recording does in eval.
 			clock.Set(time.UnixMilli(last).Add(time.Hour))
 			time.Sleep(600 * time.Millisecond)
-			waitProcessed(t, env.JS, 4)
+			require.NoError(t, streams.WaitProcessed(context.Background(), env.JS))
 			assert.Equal(t, want, recordInvitations(t, env.JS))
 		})
 	}

@@ -21,6 +21,7 @@ import (
 
 func newReplayCmd() *cobra.Command {
 	var url, eventsPath, speed, rebase, rulesPath string
+	var wait bool
 	var cfg recording.ReplayConfig
 	cmd := &cobra.Command{
 		Use:   "replay --events FILE",
@@ -129,6 +130,12 @@ so there are two safe ways to replay:
 				return err
 			}
 			fmt.Fprintln(stderr, summary(cfg.Name, st))
+			if wait {
+				if err := streams.WaitProcessed(cmd.Context(), js); err != nil {
+					return fmt.Errorf("replay: %w", err)
+				}
+				fmt.Fprintln(stderr, "processed: every replayed event is evaluated and its invitations stored")
+			}
 			return nil
 		},
 	}
@@ -141,6 +148,7 @@ so there are two safe ways to replay:
 	fl.StringVar(&rulesPath, "rules", "", "take the tail from this rules file: its longest presence_timeout + 1ms")
 	fl.DurationVar(&cfg.TickInterval, "tick-interval", 0, "stream time between generated ticks (default 250ms of replay time; none at --speed max)")
 	fl.IntVar(&cfg.MaxInFlight, "max-in-flight", recording.DefaultMaxInFlight, "publishes awaiting JetStream's ack at once")
+	fl.BoolVar(&wait, "wait", false, "after publishing, wait until the processors have evaluated everything and stored its invitations")
 	_ = cmd.MarkFlagRequired("events")
 	return cmd
 }
