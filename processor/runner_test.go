@@ -2,13 +2,11 @@ package processor_test
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
@@ -18,59 +16,18 @@ import (
 	"github.com/beckon-chat/beckon/processor"
 	"github.com/beckon-chat/beckon/rules"
 	"github.com/beckon-chat/beckon/schemas"
-	"github.com/beckon-chat/beckon/sink"
 )
 
 const testPartitions = 4
 
-// pipeline is an embedded JetStream with Beckon's streams and consumers.
+// pipeline is a live pipeline and a way to publish events into it.
 type pipeline struct {
-	env  *testenv.JetStream
-	sink *sink.Sink
-	set  *rules.Set
+	*testenv.Pipeline
 }
 
 func newPipeline(t *testing.T, set *rules.Set) *pipeline {
 	t.Helper()
-	env := testenv.StartJetStream(t)
-	ctx := context.Background()
-	_, err := streams.EnsureEvents(ctx, env.JS, streams.EventsConfig{Partitions: testPartitions})
-	require.NoError(t, err)
-	require.NoError(t, streams.EnsureInvitations(ctx, env.JS, streams.InvitationsConfig{}))
-	// Short waits, so that a crashed runner's messages come back quickly.
-	require.NoError(t, streams.EnsureConsumers(ctx, env.JS, testPartitions, streams.ConsumerConfig{AckWait: 2 * time.Second, PinnedTTL: time.Second}))
-	s, err := sink.New(sink.Config{Conn: env.Conn})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return &pipeline{env: env, sink: s, set: set}
-}
-
-// startRunner runs a runner until the returned stop is called.
-func (p *pipeline) startRunner(t *testing.T) (stop func()) {
-	t.Helper()
-	r, err := processor.NewRunner(context.Background(), processor.RunnerConfig{
-		JetStream: p.env.JS, Rules: p.set, Publisher: p.sink, Partitions: testPartitions, MaxBatch: 256,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("runner did not stop")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return &pipeline{testenv.StartPipeline(t, set, testPartitions)}
 }
 
 // publish sends events as ingest does: each visitor's to its partition,
@@ -79,7 +36,7 @@ func (p *pipeline) publish(t *testing.T, events []schemas.Event) {
 	t.Helper()
 	wait := func() {
 		select {
-		case <-p.env.JS.PublishAsyncComplete():
+		case <-p.JS.PublishAsyncComplete():
 		case <-time.After(30 * time.Second):
 			t.Fatal("publish not acknowledged")
 		}
@@ -93,7 +50,7 @@ func (p *pipeline) publish(t *testing.T, events []schemas.Event) {
 		require.NoError(t, err)
 		if e.Type == schemas.Tick {
 			for part := range testPartitions {
-				_, err := p.env.JS.PublishMsgAsync(&nats.Msg{Subject: streams.TickSubject(part), Data: body})
+				_, err := p.JS.PublishMsgAsync(&nats.Msg{Subject: streams.TickSubject(part), Data: body})
 				require.NoError(t, err)
 			}
 			continue
@@ -102,40 +59,10 @@ func (p *pipeline) publish(t *testing.T, events []schemas.Event) {
 		if e.ID != "" {
 			msg.Header.Set(nats.MsgIdHdr, e.ID)
 		}
-		_, err = p.env.JS.PublishMsgAsync(msg)
+		_, err = p.JS.PublishMsgAsync(msg)
 		require.NoError(t, err)
 	}
 	wait()
-}
-
-// invitations reads the invitations stream once it holds want messages.
-func (p *pipeline) invitations(t *testing.T, want int) []schemas.Invitation {
-	t.Helper()
-	ctx := context.Background()
-	require.Eventually(t, func() bool {
-		s, err := p.env.JS.Stream(ctx, streams.InvitationsStream)
-		require.NoError(t, err)
-		info, err := s.Info(ctx)
-		require.NoError(t, err)
-		return info.State.Msgs >= uint64(want)
-	}, 60*time.Second, 50*time.Millisecond, "want %d invitations", want)
-	time.Sleep(200 * time.Millisecond) // a late duplicate would show now
-	s, err := p.env.JS.Stream(ctx, streams.InvitationsStream)
-	require.NoError(t, err)
-	oc, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	require.NoError(t, err)
-	info, err := s.Info(ctx)
-	require.NoError(t, err)
-	var out []schemas.Invitation
-	for uint64(len(out)) < info.State.Msgs {
-		m, err := oc.Next(jetstream.FetchMaxWait(5 * time.Second))
-		require.NoError(t, err)
-		var inv schemas.Invitation
-		require.NoError(t, msgpack.Unmarshal(m.Data(), &inv))
-		out = append(out, inv)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].InvitationID < out[j].InvitationID })
-	return out
 }
 
 // withFinalTick ends a stream the way a replay does: a tick past every
@@ -153,9 +80,9 @@ func TestRunnerGivesEvalInvitations(t *testing.T) {
 	require.NotEmpty(t, want)
 
 	p := newPipeline(t, set)
-	p.startRunner(t)
+	p.StartProcessors(t)
 	p.publish(t, stream)
-	assert.Equal(t, want, p.invitations(t, len(want)))
+	assert.Equal(t, want, p.Invitations(t))
 }
 
 func TestRunnerRestartPublishesNothingTwiceAndLosesNothing(t *testing.T) {
@@ -165,14 +92,14 @@ func TestRunnerRestartPublishesNothingTwiceAndLosesNothing(t *testing.T) {
 	want := runPartitioned(set, stream, 1)
 
 	p := newPipeline(t, set)
-	stop := p.startRunner(t)
+	stop := p.StartProcessors(t)
 	half := len(stream) / 2
 	p.publish(t, stream[:half])
 	time.Sleep(300 * time.Millisecond)
 	stop() // a deploy: the runner stops mid-stream
 	p.publish(t, stream[half:])
-	p.startRunner(t)
-	assert.Equal(t, want, p.invitations(t, len(want)))
+	p.StartProcessors(t)
+	assert.Equal(t, want, p.Invitations(t))
 }
 
 func TestRunnerRebuildsFromCheckpoint(t *testing.T) {
@@ -184,14 +111,14 @@ func TestRunnerRebuildsFromCheckpoint(t *testing.T) {
 	p := newPipeline(t, set)
 	for i, cut := range []int{2000, 4000} {
 		from := []int{0, 2000}[i]
-		stop := p.startRunner(t)
+		stop := p.StartProcessors(t)
 		p.publish(t, stream[from:cut])
 		time.Sleep(1500 * time.Millisecond) // past a checkpoint
 		stop()
 	}
 	p.publish(t, stream[4000:])
-	p.startRunner(t)
-	assert.Equal(t, want, p.invitations(t, len(want)))
+	p.StartProcessors(t)
+	assert.Equal(t, want, p.Invitations(t))
 }
 
 // crashingPublisher stores the first invitations of a batch and then fails,
@@ -225,13 +152,13 @@ func TestRunnerCrashBetweenPublishAndAck(t *testing.T) {
 
 	p := newPipeline(t, set)
 	r, err := processor.NewRunner(context.Background(), processor.RunnerConfig{
-		JetStream: p.env.JS, Rules: set, Publisher: &crashingPublisher{Publisher: p.sink, after: len(want) / 2},
+		JetStream: p.JS, Rules: set, Publisher: &crashingPublisher{Publisher: p.Sink, after: len(want) / 2},
 		Partitions: testPartitions, MaxBatch: 256,
 	})
 	require.NoError(t, err)
 	p.publish(t, stream)
 	err = r.Run(context.Background())
 	require.Error(t, err, "the runner stops when it cannot publish")
-	p.startRunner(t)
-	assert.Equal(t, want, p.invitations(t, len(want)))
+	p.StartProcessors(t)
+	assert.Equal(t, want, p.Invitations(t))
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/beckon-chat/beckon/processor"
 	"github.com/beckon-chat/beckon/rules"
 	"github.com/beckon-chat/beckon/schemas"
-	"github.com/beckon-chat/beckon/sink"
 )
 
 // The live pipeline against `beckon eval`: a generated recording replayed
@@ -82,60 +81,24 @@ func loadPipelineCase(t *testing.T) pipelineCase {
 	return pipeline
 }
 
-// livePipeline is embedded JetStream with the streams, the partition
-// consumers and the sink: what `beckon serve --ingest=false` runs.
+// livePipeline is what `beckon serve --ingest=false` runs, fed by replay.
 type livePipeline struct {
-	env  *testenv.JetStream
-	set  *rules.Set
-	sink *sink.Sink
+	*testenv.Pipeline
 }
 
 func startLivePipeline(t *testing.T, set *rules.Set) *livePipeline {
 	t.Helper()
-	env := testenv.StartJetStream(t)
-	ctx := context.Background()
-	n, err := streams.EnsureEvents(ctx, env.JS, streams.EventsConfig{Partitions: pipelinePartitions})
-	require.NoError(t, err)
-	require.NoError(t, streams.EnsureInvitations(ctx, env.JS, streams.InvitationsConfig{}))
-	require.NoError(t, streams.EnsureConsumers(ctx, env.JS, n, streams.ConsumerConfig{}))
-	s, err := sink.New(sink.Config{Conn: env.Conn})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return &livePipeline{env: env, set: set, sink: s}
+	return &livePipeline{testenv.StartPipeline(t, set, pipelinePartitions)}
 }
 
-// startProcessors runs a runner on every partition until stop is called.
-func (lp *livePipeline) startProcessors(t *testing.T) (stop func()) {
-	t.Helper()
-	r, err := processor.NewRunner(context.Background(), processor.RunnerConfig{
-		JetStream: lp.env.JS, Rules: lp.set, Publisher: lp.sink, Partitions: pipelinePartitions,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				assert.NoError(t, err)
-			case <-time.After(30 * time.Second):
-				t.Error("the processors did not stop")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
+func (lp *livePipeline) startProcessors(t *testing.T) (stop func()) { return lp.StartProcessors(t) }
 
 // replay publishes the recording at full speed with a tail that fires every
 // timer of the rules.
 func (lp *livePipeline) replay(t *testing.T, pc pipelineCase, progress func(done, total int)) recording.ReplayStats {
 	t.Helper()
 	cfg := recording.ReplayConfig{Name: "gen.ndjson", Speed: recording.MaxSpeed, Tail: recording.TailFor(pc.set), Progress: progress}
-	st, err := recording.Replay(context.Background(), lp.env.JS, cfg, bytes.NewReader(pc.rec))
+	st, err := recording.Replay(context.Background(), lp.JS, cfg, bytes.NewReader(pc.rec))
 	require.NoError(t, err)
 	require.Equal(t, pipelineEvents, st.Events)
 	t.Logf("replayed %d events in %v: %.0f events/s", st.Events, st.Elapsed.Round(time.Millisecond), st.EventsPerSecond())
@@ -143,36 +106,11 @@ func (lp *livePipeline) replay(t *testing.T, pc pipelineCase, progress func(done
 }
 
 // invitations waits until the processors have consumed the whole events
-// stream and then records the invitations stream.
+// stream and returns the stored invitations by id.
 func (lp *livePipeline) invitations(t *testing.T) map[string]schemas.Invitation {
 	t.Helper()
-	ctx := context.Background()
-	require.Eventually(t, func() bool {
-		for p := range pipelinePartitions {
-			c, err := lp.env.JS.Consumer(ctx, streams.EventsStream, streams.ConsumerName(p))
-			if err != nil {
-				return false
-			}
-			info, err := c.Info(ctx)
-			if err != nil || info.NumPending > 0 || info.NumAckPending > 0 {
-				return false
-			}
-		}
-		return true
-	}, 2*time.Minute, 50*time.Millisecond, "the processors consume every event")
-
-	var out bytes.Buffer
-	_, err := recording.Record(ctx, lp.env.JS, recording.RecordConfig{Source: recording.Invitations, Sort: true}, &out)
-	require.NoError(t, err)
 	got := map[string]schemas.Invitation{}
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var inv schemas.Invitation
-		require.NoError(t, inv.UnmarshalJSON([]byte(line)))
-		_, dup := got[inv.InvitationID]
-		require.False(t, dup, "invitation %s stored twice", inv.InvitationID)
+	for _, inv := range lp.Invitations(t) {
 		got[inv.InvitationID] = inv
 	}
 	return got
@@ -223,7 +161,7 @@ func TestPipelineProcessorsRestartedMidReplayGiveEvalsInvitations(t *testing.T) 
 	progress := func(done, total int) {
 		switch {
 		case restarts == 0 && done >= total/2:
-			waitProcessed(t, lp.env.JS, 1)
+			waitProcessed(t, lp.JS, 1)
 			stop()
 			restarts++
 		case restarts == 1 && done >= total*3/4:
