@@ -213,3 +213,36 @@ func TestPipelineSharedByTwoProcessorsGivesEvalsInvitations(t *testing.T) {
 	require.True(t, stopped)
 	assertSameInvitations(t, pc.want, lp.invitations(t))
 }
+
+// TestPipelineReplayAtSpeedGivesEvalsInvitations: paced replays, with the
+// ticks replay generates on the way, give eval's answer too.
+func TestPipelineReplayAtSpeedGivesEvalsInvitations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paced replay; skipped with -short")
+	}
+	set, err := rules.Load(filepath.Join("..", "..", "deploy", "rules", "bench.yaml"))
+	require.NoError(t, err)
+	var rec bytes.Buffer
+	_, err = gen.WriteNDJSON(&rec, gen.Config{Seed: 7, Events: 3000, ArrivalEvery: 100 * time.Millisecond})
+	require.NoError(t, err)
+	var evalOut bytes.Buffer
+	_, err = processor.Eval(set, bytes.NewReader(rec.Bytes()), "gen.ndjson", &evalOut)
+	require.NoError(t, err)
+	want := map[string]schemas.Invitation{}
+	for _, line := range strings.Split(strings.TrimSpace(evalOut.String()), "\n") {
+		var inv schemas.Invitation
+		require.NoError(t, inv.UnmarshalJSON([]byte(line)))
+		want[inv.InvitationID] = inv
+	}
+	require.NotEmpty(t, want)
+
+	lp := startLivePipeline(t, set)
+	lp.startProcessors(t)
+	cfg := recording.ReplayConfig{Name: "gen.ndjson", Speed: 100, Tail: recording.TailFor(set)}
+	st, err := recording.Replay(context.Background(), lp.JS, cfg, bytes.NewReader(rec.Bytes()))
+	require.NoError(t, err)
+	require.Greater(t, st.Ticks, 3, "paced replays generate ticks")
+	t.Logf("replayed %d events spanning %v at --speed 100 in %v", st.Events,
+		time.Duration(st.Last-st.First)*time.Millisecond, st.Elapsed.Round(time.Millisecond))
+	assertSameInvitations(t, want, lp.invitations(t))
+}
