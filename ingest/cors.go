@@ -61,6 +61,8 @@ func (s *Service) cors(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Access-Control-Allow-Credentials", "true")
+	// The tracker reads Retry-After of a 429 or 503 to pace its retries.
+	h.Set("Access-Control-Expose-Headers", "Retry-After")
 }
 
 // preflight answers OPTIONS: a tracker that posts with a JSON content
