@@ -16,10 +16,13 @@ import (
 type Engine struct {
 	rules   *rules.Set
 	widgets map[string]*widgetState
+	list    []*widgetState // the same, in file order: a few are found faster by scan
 	heap    wakeHeap
 	now     int64  // the latest time seen: events and ticks
 	pos     uint64 // the caller's position of the event being applied
 	stats   Stats
+	ids     idArena
+	free    []*visitor // states of expired visitors, for reuse
 }
 
 // Stats counts what the engine has seen.
@@ -59,7 +62,9 @@ func (w *widgetState) intern(s string) string {
 func New(set *rules.Set) *Engine {
 	e := &Engine{rules: set, widgets: make(map[string]*widgetState), now: never}
 	for _, w := range set.Widgets() {
-		e.widgets[w.ID] = &widgetState{rules: w, visitors: make(map[string]*visitor), strings: make(map[string]string)}
+		ws := &widgetState{rules: w, visitors: make(map[string]*visitor), strings: make(map[string]string)}
+		e.widgets[w.ID] = ws
+		e.list = append(e.list, ws)
 	}
 	return e
 }
@@ -99,7 +104,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 		e.stats.Ticks++
 		return out
 	}
-	w := e.widgets[ev.WidgetID]
+	w := e.widget(ev.WidgetID)
 	if w == nil {
 		e.stats.UnknownWidget++
 		return out
@@ -112,7 +117,8 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 		t = max(t, v.lastEvent, v.lastEval)
 	}
 	if v == nil {
-		v = &visitor{id: ev.VisitorID, widget: w, lastEval: never, heapIdx: -1}
+		v = e.newVisitor()
+		*v = visitor{id: ev.VisitorID, widget: w, lastEval: never, heapIdx: -1}
 		w.visitors[v.id] = v
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
@@ -137,6 +143,20 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	}
 	e.reschedule(v)
 	return out
+}
+
+// widget returns the state of widget id, or nil.
+func (e *Engine) widget(id string) *widgetState {
+	if len(e.list) > 8 {
+		return e.widgets[id]
+	}
+	// Decoders intern widget ids, so most of these compare one pointer.
+	for _, w := range e.list {
+		if w.rules.ID == id {
+			return w
+		}
+	}
+	return nil
 }
 
 // Advance moves the engine's time to t, firing every timer instant up to
@@ -181,11 +201,31 @@ func (e *Engine) wake(v *visitor, out []schemas.Invitation) []schemas.Invitation
 		e.heap.remove(int(v.heapIdx))
 		delete(v.widget.visitors, v.id)
 		e.stats.Expired++
+		if len(e.free) < maxFree {
+			*v = visitor{}
+			e.free = append(e.free, v)
+		}
 		return out
 	}
 	out = e.evaluate(v, v.wake, schemas.TriggerTimer, "", out)
 	e.reschedule(v)
 	return out
+}
+
+// maxFree bounds the states kept for reuse, so that memory taken by a
+// burst of visitors goes back to the heap once they have gone.
+const maxFree = 1 << 16
+
+// newVisitor reuses the state of an expired visitor, so that the steady
+// state of visitors coming and going allocates nothing.
+func (e *Engine) newVisitor() *visitor {
+	if n := len(e.free); n > 0 {
+		v := e.free[n-1]
+		e.free[n-1] = nil
+		e.free = e.free[:n-1]
+		return v
+	}
+	return new(visitor)
 }
 
 func (e *Engine) reschedule(v *visitor) {
@@ -226,9 +266,9 @@ func (e *Engine) evaluate(v *visitor, t int64, trigger schemas.Trigger, eventNam
 
 func (e *Engine) invitation(v *visitor, r *rules.Rule, t int64, trigger schemas.Trigger) schemas.Invitation {
 	w := v.widget.rules
-	sid := sessionID(w.ID, v.id, v.sessionStart)
+	sid := e.ids.sessionID(w.ID, v.id, v.sessionStart)
 	return schemas.Invitation{
-		InvitationID: invitationID(sid, r.ID, v.pages, t, trigger),
+		InvitationID: e.ids.invitationID(sid, r.ID, v.pages, t, trigger),
 		WidgetID:     w.ID,
 		VisitorID:    v.id,
 		SessionID:    sid,

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"unsafe"
 
 	"github.com/beckon-chat/beckon/schemas"
 )
@@ -13,33 +14,52 @@ import (
 // the NATS de-duplication id that makes a re-processed stream publish
 // nothing twice.
 
+// idArena hands out the bytes of id strings from chunks, so that an
+// invitation's ids cost no allocation of their own: a chunk is written once,
+// id by id, and stays alive while any id carved from it does.
+type idArena struct{ chunk []byte }
+
+const idChunk = 16 << 10
+
+// string returns a string of len(b) bytes holding b.
+func (a *idArena) string(b []byte) string {
+	if cap(a.chunk)-len(a.chunk) < len(b) {
+		a.chunk = make([]byte, 0, max(idChunk, len(b)))
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, b...)
+	return unsafe.String(&a.chunk[start], len(b))
+}
+
 // sessionID is derived from who the session belongs to and when it started.
-func sessionID(widget, visitor string, start int64) string {
-	h := sha256.New()
-	h.Write([]byte(widget))
-	h.Write([]byte{0})
-	h.Write([]byte(visitor))
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(start))
-	h.Write(b[:])
-	var sum [sha256.Size]byte
-	return "s" + hex.EncodeToString(h.Sum(sum[:0])[:12])
+func (a *idArena) sessionID(widget, visitor string, start int64) string {
+	var in [320]byte
+	b := append(in[:0], widget...)
+	b = append(b, 0)
+	b = append(b, visitor...)
+	b = binary.BigEndian.AppendUint64(b, uint64(start))
+	sum := sha256.Sum256(b)
+	var out [1 + 24]byte
+	out[0] = 's'
+	hex.Encode(out[1:], sum[:12])
+	return a.string(out[:])
 }
 
 // invitationID is unique per firing: at most one invitation per visitor,
 // instant and trigger fires, and a once_per_page rule can fire again at the
 // same instant only on another page of the session.
-func invitationID(session, rule string, page int32, at int64, trigger schemas.Trigger) string {
-	h := sha256.New()
-	h.Write([]byte(session))
-	h.Write([]byte{0})
-	h.Write([]byte(rule))
-	h.Write([]byte{0})
-	h.Write([]byte(trigger))
-	var b [12]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(at))
-	binary.BigEndian.PutUint32(b[8:], uint32(page))
-	h.Write(b[:])
-	var sum [sha256.Size]byte
-	return "i" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+func (a *idArena) invitationID(session, rule string, page int32, at int64, trigger schemas.Trigger) string {
+	var in [320]byte
+	b := append(in[:0], session...)
+	b = append(b, 0)
+	b = append(b, rule...)
+	b = append(b, 0)
+	b = append(b, trigger...)
+	b = binary.BigEndian.AppendUint64(b, uint64(at))
+	b = binary.BigEndian.AppendUint32(b, uint32(page))
+	sum := sha256.Sum256(b)
+	var out [1 + 32]byte
+	out[0] = 'i'
+	hex.Encode(out[1:], sum[:16])
+	return a.string(out[:])
 }

@@ -43,7 +43,7 @@ func runEngine(_ context.Context, b *bench) ([]row, error) {
 			Target: "≤ 500 ns", Status: status(ns <= 500)},
 		{Stage: "engine", Metric: "allocs/event", Value: fmt.Sprintf("%.3f", allocs),
 			Baseline: fmt.Sprintf("B/event: %.1f; invitations/event: %.3f", float64(res.MemBytes)/float64(res.N), fired),
-			Target: "0", Status: status(allocs < 0.01)},
+			Target:   "0", Status: status(allocs < 0.01)},
 	}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,16 +56,16 @@ var (
 	fullSizes = sizes{
 		EngineEvents: 500_000, EngineBenchtime: 3 * time.Second,
 		EvalEvents: 1_000_000, EvalRuns: 3,
-		ProcEvents:  300_000,
-		IngestFor:   4 * time.Second, IngestClients: 64,
+		ProcEvents: 300_000,
+		IngestFor:  4 * time.Second, IngestClients: 64,
 		E2ERate: 10_000, E2EFor: 15 * time.Second,
 		MemVisitors: 1_000_000,
 	}
 	quickSizes = sizes{
 		EngineEvents: 50_000, EngineBenchtime: 500 * time.Millisecond,
 		EvalEvents: 100_000, EvalRuns: 1,
-		ProcEvents:  30_000,
-		IngestFor:   time.Second, IngestClients: 32,
+		ProcEvents: 30_000,
+		IngestFor:  time.Second, IngestClients: 32,
 		E2ERate: 2_000, E2EFor: 3 * time.Second,
 		MemVisitors: 100_000,
 	}
@@ -94,7 +95,19 @@ func main() {
 	quick := flag.Bool("quick", false, "smaller sizes, for a smoke run")
 	only := flag.String("only", "", "comma-separated stages to run (engine,eval,processor,ingest,e2e,memory); default all")
 	rulesPath := flag.String("rules", "deploy/rules/bench.yaml", "rules of the engine, eval and processor stages")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "beckon-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	sz := fullSizes
 	if *quick {
 		sz = quickSizes
@@ -102,6 +115,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	rowsOut, err := run(context.Background(), sz, *rulesPath, *only, log)
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "beckon-bench:", err)
 		os.Exit(1)
 	}
