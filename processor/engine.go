@@ -37,6 +37,7 @@ type Stats struct {
 // widgetState is a widget's rules and its live visitors.
 type widgetState struct {
 	rules    *rules.Widget
+	plan     *widgetPlan
 	visitors map[string]*visitor
 	strings  map[string]string // interned urls, titles, referrers
 }
@@ -62,7 +63,7 @@ func (w *widgetState) intern(s string) string {
 func New(set *rules.Set) *Engine {
 	e := &Engine{rules: set, widgets: make(map[string]*widgetState), now: never}
 	for _, w := range set.Widgets() {
-		ws := &widgetState{rules: w, visitors: make(map[string]*visitor), strings: make(map[string]string)}
+		ws := &widgetState{rules: w, plan: newWidgetPlan(w), visitors: make(map[string]*visitor), strings: make(map[string]string)}
 		e.widgets[w.ID] = ws
 		e.list = append(e.list, ws)
 	}
@@ -214,7 +215,7 @@ func (e *Engine) wake(v *visitor, out []schemas.Invitation) []schemas.Invitation
 
 // maxFree bounds the states kept for reuse, so that memory taken by a
 // burst of visitors goes back to the heap once they have gone.
-const maxFree = 1 << 16
+const maxFree = 1 << 18
 
 // newVisitor reuses the state of an expired visitor, so that the steady
 // state of visitors coming and going allocates nothing.
@@ -252,8 +253,10 @@ func (e *Engine) evaluate(v *visitor, t int64, trigger schemas.Trigger, eventNam
 		return out
 	}
 	vars := v.vars(t, eventName)
-	for _, r := range v.widget.rules.Rules {
-		if !r.Enabled || v.fired(r) || !r.Holds(&vars) {
+	for i := range v.widget.plan.rules {
+		rp := &v.widget.plan.rules[i]
+		r := rp.rule
+		if !r.Enabled || v.fired(r) || !rp.holds(v.strBits, &vars) {
 			continue
 		}
 		v.markFired(r)

@@ -35,13 +35,15 @@ type EvalStats struct {
 // and writes the invitations as NDJSON, as `beckon eval` does (SPEC §7). Timers
 // due after the last event fire at the end of the input. name is the
 // recording's name in errors.
+//
+// Reading and decoding run in a goroutine of their own, a chunk of lines
+// ahead of the engine, so that the two halves of the work overlap on two
+// cores; the engine still sees every event in order, so the output is that
+// of one goroutine doing both.
 func Eval(set *rules.Set, r io.Reader, name string, w io.Writer) (EvalStats, error) {
 	var st EvalStats
-	in := bufio.NewReaderSize(r, 1<<20)
 	out := bufio.NewWriterSize(w, 1<<16)
 	eng := New(set)
-	var dec schemas.Decoder
-	var ev schemas.Event
 	invs := make([]schemas.Invitation, 0, 16)
 	var buf []byte
 	flush := func() error {
@@ -56,30 +58,26 @@ func Eval(set *rules.Set, r io.Reader, name string, w io.Writer) (EvalStats, err
 		invs = invs[:0]
 		return nil
 	}
-	for {
-		line, err := readLine(in)
-		if len(line) > 0 || err == nil {
-			st.Lines++
-		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			if derr := dec.DecodeEvent(line, &ev); derr != nil {
-				return st, &LineError{File: name, Line: st.Lines, Err: derr}
-			}
-			if verr := ev.Validate(true); verr != nil {
-				return st, &LineError{File: name, Line: st.Lines, Err: verr}
-			}
+	done := make(chan struct{})
+	defer close(done)
+	full, free := make(chan *evalChunk, evalChunks), make(chan *evalChunk, evalChunks)
+	for range evalChunks {
+		free <- &evalChunk{events: make([]schemas.Event, 0, evalChunkEvents)}
+	}
+	go readEvents(r, name, full, free, done)
+	for c := range full {
+		for i := range c.events {
 			st.Events++
-			invs = eng.Apply(&ev, invs)
-			if ferr := flush(); ferr != nil {
-				return st, ferr
+			invs = eng.Apply(&c.events[i], invs)
+			if err := flush(); err != nil {
+				return st, err
 			}
 		}
-		if err == io.EOF {
-			break
+		st.Lines = c.lines
+		if c.err != nil {
+			return st, c.err
 		}
-		if err != nil {
-			return st, &LineError{File: name, Line: st.Lines + 1, Err: err}
-		}
+		free <- c
 	}
 	invs = eng.Drain(invs)
 	if err := flush(); err != nil {
@@ -89,6 +87,79 @@ func Eval(set *rules.Set, r io.Reader, name string, w io.Writer) (EvalStats, err
 		return st, fmt.Errorf("eval: writing invitations: %w", err)
 	}
 	return st, nil
+}
+
+// evalChunk is a run of decoded, valid events; err, when set, is the
+// recording's error on the line after them, and ends it.
+type evalChunk struct {
+	events []schemas.Event
+	lines  int // lines read, up to the end of this chunk or the bad line
+	err    error
+}
+
+const (
+	evalChunks      = 4
+	evalChunkEvents = 512
+)
+
+// readEvents reads, decodes and validates the recording into chunks, until
+// the end of the input or its first error, and then closes full.
+func readEvents(r io.Reader, name string, full chan<- *evalChunk, free <-chan *evalChunk, done <-chan struct{}) {
+	defer close(full)
+	in := bufio.NewReaderSize(r, 1<<20)
+	var dec schemas.Decoder
+	lines := 0
+	var c *evalChunk
+	send := func() bool {
+		c.lines = lines
+		select {
+		case full <- c:
+			c = nil
+			return true
+		case <-done:
+			return false
+		}
+	}
+	for {
+		if c == nil {
+			select {
+			case c = <-free:
+				c.events, c.err = c.events[:0], nil
+			case <-done:
+				return
+			}
+		}
+		line, err := readLine(in)
+		if len(line) > 0 || err == nil {
+			lines++
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			c.events = append(c.events, schemas.Event{})
+			ev := &c.events[len(c.events)-1]
+			derr := dec.DecodeEvent(line, ev)
+			if derr == nil {
+				derr = ev.Validate(true)
+			}
+			if derr != nil {
+				c.events = c.events[:len(c.events)-1]
+				c.err = &LineError{File: name, Line: lines, Err: derr}
+				send()
+				return
+			}
+		}
+		if err == io.EOF {
+			send()
+			return
+		}
+		if err != nil {
+			c.err = &LineError{File: name, Line: lines + 1, Err: err}
+			send()
+			return
+		}
+		if len(c.events) == evalChunkEvents && !send() {
+			return
+		}
+	}
 }
 
 var errLineTooLong = errors.New("line longer than 1 MiB")

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Case-insensitive matching without allocation. Needles are lower-cased
@@ -40,7 +42,7 @@ func equalLowerASCII(s, needle string) bool {
 
 func containsFold(s, needle string) bool {
 	if !isASCII(needle) {
-		return strings.Contains(strings.ToLower(s), needle)
+		return strings.Contains(lowered(make([]byte, 0, 256), s), needle)
 	}
 	if len(needle) == 0 {
 		return true
@@ -53,7 +55,7 @@ func containsFold(s, needle string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			return strings.Contains(strings.ToLower(s), needle)
+			return strings.Contains(lowered(make([]byte, 0, 256), s), needle)
 		}
 		if i <= last && lowerASCII(c) == first && equalLowerASCII(s[i:i+len(needle)], needle) {
 			return true
@@ -64,14 +66,27 @@ func containsFold(s, needle string) bool {
 
 func hasPrefixFold(s, needle string) bool {
 	if !isASCII(s) || !isASCII(needle) {
-		return strings.HasPrefix(strings.ToLower(s), needle)
+		return strings.HasPrefix(lowered(make([]byte, 0, 256), s), needle)
 	}
 	return len(s) >= len(needle) && equalLowerASCII(s[:len(needle)], needle)
 }
 
 func hasSuffixFold(s, needle string) bool {
 	if !isASCII(s) || !isASCII(needle) {
-		return strings.HasSuffix(strings.ToLower(s), needle)
+		return strings.HasSuffix(lowered(make([]byte, 0, 256), s), needle)
 	}
 	return len(s) >= len(needle) && equalLowerASCII(s[len(s)-len(needle):], needle)
+}
+
+// lowered is strings.ToLower(s) written into buf, without allocating when
+// it fits: a page title with one non-ASCII character (an em dash) would
+// otherwise cost an allocation per match. Like strings.ToLower, it lowers
+// rune by rune and turns invalid UTF-8 into U+FFFD. The result shares
+// buf's bytes; it must not outlive the caller.
+func lowered(buf []byte, s string) string {
+	b := buf[:0]
+	for _, r := range s {
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
