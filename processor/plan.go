@@ -8,12 +8,13 @@ import (
 )
 
 // A plan is how one engine evaluates a widget's rules fast, with the same
-// results as rules.Rule.Holds. Conditions on the page and the referral
-// (current_url, page_title, referral_url) change only when a page or a
-// session starts, so their results are computed then, once, into a bit set
-// kept with the visitor (visitor.strBits); an evaluation instant — most are
-// timer instants, a dozen a page — reads those bits and compares numbers,
-// and only event_name is matched as text, cheapest conditions first.
+// results as rules.Rule.Holds: conditions cheapest first (numbers before
+// text, regular expressions last), and the results of conditions on the
+// page and the referral (current_url, page_title, referral_url) kept with
+// the visitor until a page or a session starts, since only then can they
+// change. A visitor has a dozen evaluation instants a page, most of them
+// timer instants; each condition on its page is matched at most once, when
+// an evaluation first needs it.
 
 // maxCachedConds is how many page and referral conditions a widget may
 // have for their results to be kept in a visitor's bit set; past it, they
@@ -21,7 +22,7 @@ import (
 const maxCachedConds = 64
 
 type widgetPlan struct {
-	cached []*rules.Condition // bit i of visitor.strBits is cached[i]'s result
+	cached []*rules.Condition // bit i of visitor.strKnown/strBits is cached[i]'s
 	rules  []rulePlan         // in priority order, as widget.Rules
 }
 
@@ -73,34 +74,28 @@ func cacheable(c *rules.Condition) bool {
 
 func (pc planCond) cost() int {
 	switch {
-	case pc.bit >= 0:
-		return 0
 	case pc.c.Variable >= rules.TimeOnSite: // numbers
-		return 1
+		return 0
 	case pc.c.Operator != rules.Matches:
-		return 2
+		return 1
 	}
-	return 3
+	return 2
 }
 
-// strBits evaluates the cached conditions for a visitor's page and referral.
-func (p *widgetPlan) strBits(v *visitor) uint64 {
-	vars := rules.Vars{CurrentURL: v.pageURL, ReferralURL: v.referral, PageTitle: v.pageTitle}
-	var bits uint64
-	for i, c := range p.cached {
-		if c.True(&vars) {
-			bits |= 1 << uint(i)
-		}
-	}
-	return bits
-}
-
-// holds is rules.Rule.Holds with the visitor's cached results.
-func (rp *rulePlan) holds(bits uint64, vars *rules.Vars) bool {
+// holds is rules.Rule.Holds, with v's cached results.
+func (rp *rulePlan) holds(v *visitor, vars *rules.Vars) bool {
 	for _, pc := range rp.conds {
 		var ok bool
 		if pc.bit >= 0 {
-			ok = bits&(1<<uint(pc.bit)) != 0
+			bit := uint64(1) << uint(pc.bit)
+			if v.strKnown&bit == 0 {
+				v.strKnown |= bit
+				v.strBits &^= bit
+				if pc.c.True(vars) {
+					v.strBits |= bit
+				}
+			}
+			ok = v.strBits&bit != 0
 		} else {
 			ok = pc.c.True(vars)
 		}

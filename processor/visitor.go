@@ -27,7 +27,8 @@ type visitor struct {
 
 	firedSession uint64 // once_per_session rules fired in this session
 	firedPage    uint64 // once_per_page rules fired on this page
-	strBits      uint64 // results of the page and referral conditions (see widgetPlan)
+	strKnown     uint64 // page and referral conditions matched on this page (see widgetPlan)
+	strBits      uint64 // ... and their results
 
 	pageURL   string
 	pageTitle string
@@ -51,7 +52,7 @@ func (v *visitor) startSession(t int64, pos uint64, referrer string) {
 	v.pageURL = ""
 	v.pageTitle = ""
 	v.referral = v.widget.intern(referrer)
-	v.strBits = v.widget.plan.strBits(v)
+	v.strKnown = 0
 }
 
 func (v *visitor) startPage(t int64, url, title string) {
@@ -60,7 +61,7 @@ func (v *visitor) startPage(t int64, url, title string) {
 	v.pageTitle = v.widget.intern(title)
 	v.pages++
 	v.firedPage = 0
-	v.strBits = v.widget.plan.strBits(v)
+	v.strKnown = 0
 }
 
 func (v *visitor) fired(r *rules.Rule) bool {
