@@ -174,18 +174,18 @@ func known(name string) bool {
 }
 
 func printTable(w io.Writer, cmd string, rows []row) {
-	fmt.Fprintf(w, "beckon-bench  %s  %s/%s  %s, %d CPUs (GOMAXPROCS %d)\n",
+	fmt.Fprintf(w, "beckon-bench %s, %s/%s, %s, %d CPUs (GOMAXPROCS %d)\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	fmt.Fprintf(w, "%s; %s\n\n", runtime.Version(), cmd)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.Debug)
-	fmt.Fprintln(tw, "stage\tmetric\tvalue\tbaseline (same run)\tratio\ttarget\t")
-	fmt.Fprintln(tw, "-----\t------\t-----\t-------------------\t-----\t------\t")
+	fmt.Fprintf(w, "%s, `%s`\n\n", runtime.Version(), cmd)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "| stage\t| metric\t| value\t| baseline (same run)\t| ratio\t| target\t|")
+	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|")
 	for _, r := range rows {
 		target := r.Target
 		if r.Status != "" {
 			target += " " + r.Status
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Stage, r.Metric, r.Value, r.Baseline, r.Ratio, target)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n", r.Stage, r.Metric, r.Value, r.Baseline, r.Ratio, target)
 	}
 	tw.Flush()
 }
