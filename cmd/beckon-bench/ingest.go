@@ -31,7 +31,7 @@ func runIngest(ctx context.Context, b *bench) ([]row, error) {
 	bareRate, err := measureHTTP(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusNoContent)
-	}))
+	}), 1)
 	if err != nil {
 		return nil, fmt.Errorf("bare http: %w", err)
 	}
@@ -46,7 +46,11 @@ func runIngest(ctx context.Context, b *bench) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rate, err := measureHTTP(b, svc.Handler())
+	rate, err := measureHTTP(b, svc.Handler(), 1)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	rate10, err := measureHTTP(b, svc.Handler(), 10)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -59,6 +63,8 @@ func runIngest(ctx context.Context, b *bench) ([]row, error) {
 			Baseline: "bare net/http 204: " + si(bareRate, "req/s"), Ratio: ratio(rate, bareRate),
 			Target: "≥ 0.50×", Status: status(rate >= 0.5*bareRate)},
 		{Stage: "ingest", Baseline: "bare JetStream PublishAsync: " + si(jsRate, "msg/s"), Ratio: ratio(rate, jsRate)},
+		{Stage: "ingest", Metric: "events/s, 10 events per beacon (a tracker's batch)", Value: si(10*rate10, "ev/s"),
+			Baseline: "bare JetStream PublishAsync: " + si(jsRate, "msg/s"), Ratio: ratio(10*rate10, jsRate)},
 	}, nil
 }
 
@@ -73,9 +79,26 @@ func serveHTTP(h http.Handler) (url string, stop func(), err error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// beacon writes a heartbeat beacon body with a unique id.
-func beacon(buf []byte, worker, seq int) []byte {
-	buf = append(buf[:0], `{"id":"b`...)
+// beacon writes a body of n heartbeat events with unique ids.
+func beacon(buf []byte, worker, seq, n int) []byte {
+	buf = buf[:0]
+	if n > 1 {
+		buf = append(buf, '[')
+	}
+	for i := range n {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = event(buf, worker, seq*n+i)
+	}
+	if n > 1 {
+		buf = append(buf, ']')
+	}
+	return buf
+}
+
+func event(buf []byte, worker, seq int) []byte {
+	buf = append(buf, `{"id":"b`...)
 	buf = strconv.AppendInt(buf, int64(worker), 10)
 	buf = append(buf, '-')
 	buf = strconv.AppendInt(buf, int64(seq), 10)
@@ -85,9 +108,9 @@ func beacon(buf []byte, worker, seq int) []byte {
 	return buf
 }
 
-// measureHTTP posts beacons from IngestClients keep-alive clients for
-// IngestFor and returns the rate of 204s.
-func measureHTTP(b *bench, h http.Handler) (float64, error) {
+// measureHTTP posts beacons of n events from IngestClients keep-alive
+// clients for IngestFor and returns the rate of 204s.
+func measureHTTP(b *bench, h http.Handler, n int) (float64, error) {
 	url, stop, err := serveHTTP(h)
 	if err != nil {
 		return 0, err
@@ -108,7 +131,7 @@ func measureHTTP(b *bench, h http.Handler) (float64, error) {
 			defer wg.Done()
 			var buf []byte
 			for seq := 0; time.Now().Before(deadline); seq++ {
-				buf = beacon(buf, w, seq)
+				buf = beacon(buf, w, seq, n)
 				resp, err := client.Post(url, "text/plain;charset=UTF-8", bytes.NewReader(buf))
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)

@@ -17,8 +17,8 @@ import (
 var tinySizes = sizes{
 	EngineEvents: 5_000, EngineBenchtime: time.Millisecond,
 	EvalEvents: 5_000, EvalRuns: 1,
-	ProcEvents:  3_000,
-	IngestFor:   200 * time.Millisecond, IngestClients: 4,
+	ProcEvents: 3_000,
+	IngestFor:  200 * time.Millisecond, IngestClients: 4,
 	E2ERate: 500, E2EFor: time.Second,
 	MemVisitors: 5_000,
 }

@@ -175,7 +175,7 @@ func runRunner(ctx context.Context, b *bench, e *embedded, total int, async bool
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
-	if f := os.Getenv("BENCH_RUNNER_PROFILE"); f != "" {
+	if f := os.Getenv("BECKON_BENCH_RUNNER_PROFILE"); f != "" {
 		pf, _ := os.Create(f)
 		pprof.StartCPUProfile(pf)
 		defer pprof.StopCPUProfile()
