@@ -54,7 +54,7 @@ type sizes struct {
 
 var (
 	fullSizes = sizes{
-		EngineEvents: 500_000, EngineBenchtime: 3 * time.Second,
+		EngineEvents: 500_000, EngineBenchtime: 8 * time.Second,
 		EvalEvents: 1_000_000, EvalRuns: 3,
 		ProcEvents: 300_000,
 		IngestFor:  4 * time.Second, IngestClients: 64,
