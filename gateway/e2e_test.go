@@ -24,7 +24,6 @@ import (
 	"github.com/beckon-chat/beckon/sink"
 )
 
-
 // beacons stands in for ingest: it decodes and validates the tracker's
 // beacons as ingest does, and keeps them for the test to inspect.
 type beacons struct {
