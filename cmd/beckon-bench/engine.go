@@ -6,20 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beckon-chat/beckon/internal/gen"
-	"github.com/beckon-chat/beckon/processor"
-	"github.com/beckon-chat/beckon/rules"
+	"github.com/beckon-chat/beckon/internal/benchkit"
 	"github.com/beckon-chat/beckon/schemas"
 )
-
-// traffic is n pre-decoded events of gen: 100 visits start a second, so
-// tens of thousands of visitor states are open at once, and a tick a second.
-func traffic(n int) ([]schemas.Event, error) {
-	events := make([]schemas.Event, 0, n)
-	err := gen.Generate(gen.Config{Seed: 1, Visitors: max(n/4, 1), Events: n, ArrivalEvery: 10 * time.Millisecond, TickEvery: time.Second},
-		func(ev *schemas.Event) error { events = append(events, *ev); return nil })
-	return events, err
-}
 
 // runEngine is the engine's steady state (processor.BenchmarkEngine): each
 // lap of the traffic is shifted past the last one's sessions, so that time
@@ -27,13 +16,13 @@ func traffic(n int) ([]schemas.Event, error) {
 // baseline is the floor of any per-visitor state: one map lookup by
 // visitor per event.
 func runEngine(_ context.Context, b *bench) ([]row, error) {
-	events, err := traffic(b.EngineEvents)
+	events, err := benchkit.Traffic(b.EngineEvents)
 	if err != nil {
 		return nil, err
 	}
 	var fired float64
 	res, base := benchmarkPair(b.EngineBenchtime,
-		func(tb *testing.B) { fired = engineLoop(tb, b.rules, events) },
+		func(tb *testing.B) { fired = benchkit.EngineLoop(tb, b.rules, events) },
 		func(tb *testing.B) { mapLoop(tb, events) })
 	ns := float64(res.T.Nanoseconds()) / float64(res.N)
 	allocs := float64(res.MemAllocs) / float64(res.N)
@@ -62,36 +51,6 @@ func benchmarkPair(d time.Duration, f, base func(*testing.B)) (fr, br testing.Be
 		}
 	}
 	return fr, br
-}
-
-func engineLoop(tb *testing.B, set *rules.Set, events []schemas.Event) float64 {
-	eng := processor.New(set)
-	out := make([]schemas.Invitation, 0, 16)
-	lap := events[len(events)-1].TS - events[0].TS + 2*time.Hour.Milliseconds()
-	shift := func() {
-		for i := range events {
-			events[i].TS += lap
-		}
-	}
-	for i := range events { // warm: every state of a lap is open
-		out = eng.Apply(&events[i], out[:0])
-	}
-	shift()
-	tb.ReportAllocs()
-	tb.ResetTimer()
-	fired := 0
-	for i, j := 0, 0; i < tb.N; i++ {
-		if j == len(events) {
-			tb.StopTimer()
-			shift()
-			j = 0
-			tb.StartTimer()
-		}
-		out = eng.Apply(&events[j], out[:0])
-		fired += len(out)
-		j++
-	}
-	return float64(fired) / float64(tb.N)
 }
 
 type floorState struct {

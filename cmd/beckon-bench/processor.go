@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/beckon-chat/beckon/internal/benchkit"
 	"github.com/beckon-chat/beckon/internal/streams"
 	"github.com/beckon-chat/beckon/processor"
 	"github.com/beckon-chat/beckon/schemas"
@@ -30,7 +31,7 @@ const benchPartitions = streams.DefaultPartitions
 // the same stream: one consumer per partition with the same batched pull,
 // acking each batch's last message, doing nothing else.
 func runProcessor(ctx context.Context, b *bench) ([]row, error) {
-	events, err := traffic(b.ProcEvents)
+	events, err := benchkit.Traffic(b.ProcEvents)
 	if err != nil {
 		return nil, err
 	}
