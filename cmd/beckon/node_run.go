@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +34,26 @@ type node struct {
 	rules                    *rules.Set
 	log                      *slog.Logger
 	clock                    func() time.Time // ingest's clock; nil is the wall clock (tests set it)
+}
+
+// start connects to NATS, listens on addr and runs the node until ctx is
+// done; announce is told the address once it listens.
+func (n *node) start(ctx context.Context, natsURL, name, addr string, announce func(net.Addr)) error {
+	nc, js, err := connect(natsURL, "beckon-"+name, n.log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	announce(ln.Addr())
+	err = n.run(ctx, nc, js, ln)
+	if derr := nc.Drain(); derr != nil {
+		n.log.Warn("nats drain", "err", derr)
+	}
+	return err
 }
 
 // run starts the node's roles and its HTTP server on ln, and stops them all

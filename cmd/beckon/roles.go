@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 
@@ -82,19 +81,7 @@ func runRole(ctx context.Context, name string, c roleConfig, build func(*node)) 
 			return err
 		}
 	}
-	nc, js, err := connect(c.natsURL, "beckon-"+name, log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", c.addr, err)
-	}
-	log.Info("beckon "+name+" is running", "http", ln.Addr().String(), "nats", c.natsURL)
-	err = n.run(ctx, nc, js, ln)
-	if derr := nc.Drain(); derr != nil {
-		log.Warn("nats drain", "err", derr)
-	}
-	return err
+	return n.start(ctx, c.natsURL, name, c.addr, func(addr net.Addr) {
+		log.Info("beckon "+name+" is running", "http", addr.String(), "nats", c.natsURL)
+	})
 }

@@ -25,8 +25,6 @@ type serveConfig struct {
 	ingest     bool
 	demo       bool
 	secretFile string
-	// ready, when set, is told the HTTP and NATS addresses once serving (tests).
-	ready func(httpAddr, natsURL string)
 }
 
 func newServeCmd() *cobra.Command {
@@ -82,31 +80,17 @@ func runServe(ctx context.Context, c serveConfig) error {
 		}()
 		natsURL = srv.ClientURL()
 	}
-	nc, js, err := connect(natsURL, "beckon-serve", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", c.addr, err)
-	}
 	n := &node{
 		ingest: c.ingest, process: true, gateway: true, demo: c.demo,
 		partitions: c.partitions, replicas: c.replicas, secret: secret, rules: set, log: log,
 	}
-	url := browserURL(ln.Addr())
-	log.Info("beckon is serving", "http", url, "nats", natsURL, "widgets", len(set.Widgets()), "ingest", c.ingest)
-	if c.demo {
-		fmt.Fprintf(os.Stderr, "\n  Beckon is running. Open %s/pricing and stay about 20 seconds.\n  Watch invitations: nats sub 'beckon.invitations.>' --server %s\n\n", url, natsURL)
-	}
-	if c.ready != nil {
-		c.ready(ln.Addr().String(), natsURL)
-	}
-	err = n.run(ctx, nc, js, ln)
-	if derr := nc.Drain(); derr != nil {
-		log.Warn("nats drain", "err", derr)
-	}
+	err = n.start(ctx, natsURL, "serve", c.addr, func(addr net.Addr) {
+		url := browserURL(addr)
+		log.Info("beckon is serving", "http", url, "nats", natsURL, "widgets", len(set.Widgets()), "ingest", c.ingest)
+		if c.demo {
+			fmt.Fprintf(os.Stderr, "\n  Beckon is running. Open %s/pricing and stay about 20 seconds.\n  Watch invitations: beckon record invitations --follow --out - --nats %s\n\n", url, natsURL)
+		}
+	})
 	log.Info("beckon stopped")
 	return err
 }
