@@ -22,10 +22,16 @@ vet:
 bench:
 	$(GO) run ./cmd/beckon-bench
 
-# A short fuzzing pass over every decoder.
+# A short fuzzing pass over every decoder (FUZZTIME each; go test -fuzz
+# takes one target at a time).
+FUZZTIME ?= 20s
+FUZZ := ./schemas:FuzzDecodeEvent ./schemas:FuzzParseTime ./schemas:FuzzEventMsgpack \
+	./rules:FuzzParse ./ingest:FuzzPostEvents ./internal/visitortoken:FuzzVerify
 fuzz:
-	$(GO) test ./schemas -run '^$$' -fuzz FuzzDecodeEvent -fuzztime 30s
-	$(GO) test ./rules -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	@for t in $(FUZZ); do \
+		echo "== $$t"; \
+		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 run: build
 	./$(BIN) serve
