@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/beckon-chat/beckon/internal/streams"
 	"github.com/beckon-chat/beckon/schemas"
@@ -129,7 +128,7 @@ func keyOf(subject string) (key, bool) {
 // stream sequence: the browser's Last-Event-ID on reconnect.
 func encodeFrame(seq uint64, data []byte) (frame, error) {
 	var inv schemas.Invitation
-	if err := msgpack.Unmarshal(data, &inv); err != nil {
+	if err := schemas.UnmarshalInvitation(data, &inv); err != nil {
 		return frame{}, err
 	}
 	b := make([]byte, 0, 64+len(data)*2)
