@@ -2,27 +2,12 @@ package processor
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/beckon-chat/beckon/rules"
 	"github.com/beckon-chat/beckon/schemas"
 )
-
-// maxLine bounds one line of a recording.
-const maxLine = 1 << 20
-
-// LineError is a malformed line of a recording.
-type LineError struct {
-	File string
-	Line int
-	Err  error
-}
-
-func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
-func (e *LineError) Unwrap() error { return e.Err }
 
 // EvalStats summarises an evaluation.
 type EvalStats struct {
@@ -106,12 +91,10 @@ const (
 // the end of the input or its first error, and then closes full.
 func readEvents(r io.Reader, name string, full chan<- *evalChunk, free <-chan *evalChunk, done <-chan struct{}) {
 	defer close(full)
-	in := bufio.NewReaderSize(r, 1<<20)
-	var dec schemas.Decoder
-	lines := 0
+	rr := schemas.NewRecordingReader(r, name)
 	var c *evalChunk
 	send := func() bool {
-		c.lines = lines
+		c.lines = rr.Line()
 		select {
 		case full <- c:
 			c = nil
@@ -129,30 +112,12 @@ func readEvents(r io.Reader, name string, full chan<- *evalChunk, free <-chan *e
 				return
 			}
 		}
-		line, err := readLine(in)
-		if len(line) > 0 || err == nil {
-			lines++
-		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			c.events = append(c.events, schemas.Event{})
-			ev := &c.events[len(c.events)-1]
-			derr := dec.DecodeEvent(line, ev)
-			if derr == nil {
-				derr = ev.Validate(true)
+		c.events = append(c.events, schemas.Event{})
+		if err := rr.Next(&c.events[len(c.events)-1]); err != nil {
+			c.events = c.events[:len(c.events)-1]
+			if err != io.EOF {
+				c.err = err
 			}
-			if derr != nil {
-				c.events = c.events[:len(c.events)-1]
-				c.err = &LineError{File: name, Line: lines, Err: derr}
-				send()
-				return
-			}
-		}
-		if err == io.EOF {
-			send()
-			return
-		}
-		if err != nil {
-			c.err = &LineError{File: name, Line: lines + 1, Err: err}
 			send()
 			return
 		}
@@ -160,24 +125,4 @@ func readEvents(r io.Reader, name string, full chan<- *evalChunk, free <-chan *e
 			return
 		}
 	}
-}
-
-var errLineTooLong = errors.New("line longer than 1 MiB")
-
-// readLine returns the next line without its newline; the slice is valid
-// until the next call.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		full := append([]byte(nil), line...)
-		for err == bufio.ErrBufferFull {
-			line, err = r.ReadSlice('\n')
-			full = append(full, line...)
-			if len(full) > maxLine {
-				return nil, errLineTooLong
-			}
-		}
-		line = full
-	}
-	return bytes.TrimSuffix(line, []byte{'\n'}), err
 }

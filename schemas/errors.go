@@ -15,6 +15,9 @@ var (
 	ErrInvalid = errors.New("schemas: invalid value")
 	// ErrSyntax is input that is not the JSON or msgpack it claims to be.
 	ErrSyntax = errors.New("schemas: malformed input")
+	// ErrMalformedLine is a recording line that is not a valid event; it is
+	// wrapped in a *LineError that names the file and the line.
+	ErrMalformedLine = errors.New("schemas: malformed recording line")
 )
 
 // FieldError names the field that made an event or invitation invalid.

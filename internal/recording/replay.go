@@ -141,7 +141,7 @@ func (s ReplayStats) EventsPerSecond() float64 {
 // Replay publishes a recording (NDJSON events, ticks included) into the
 // events stream, creating the stream if there is none. It validates the
 // whole recording before it publishes anything: a malformed line is a
-// *LineError and nothing is published. When ctx ends Replay stops, waits
+// *schemas.LineError and nothing is published. When ctx ends Replay stops, waits
 // briefly for the acks in flight, and returns what it published with
 // ctx.Err(); running it again stores nothing twice within the stream's
 // duplicate window.
@@ -179,7 +179,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, r io.
 	rp := &replayer{
 		cfg: cfg, sc: sc, st: &st, n: n,
 		pub: publisher{js: pjs, window: cfg.MaxInFlight},
-		lr:  newLineReader(in),
+		rr:  schemas.NewRecordingReader(in, cfg.Name),
 	}
 	err = rp.run(ctx)
 	if err != nil {
@@ -209,25 +209,15 @@ type scanned struct {
 // keeps a malformed recording from publishing half of itself.
 func scanRecording(r io.Reader, name string) (scanned, error) {
 	sc := scanned{first: never, lastEvent: never}
-	lr := newLineReader(r)
-	var dec schemas.Decoder
+	rr := schemas.NewRecordingReader(r, name)
 	var ev schemas.Event
 	for {
-		line, err := lr.next()
+		err := rr.Next(&ev)
 		if err == io.EOF {
 			return sc, nil
 		}
 		if err != nil {
-			return sc, &LineError{File: name, Line: lr.line, Err: err}
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		if err := dec.DecodeEvent(line, &ev); err != nil {
-			return sc, &LineError{File: name, Line: lr.line, Err: err}
-		}
-		if err := ev.Validate(true); err != nil {
-			return sc, &LineError{File: name, Line: lr.line, Err: err}
+			return sc, err
 		}
 		if sc.first == never {
 			sc.first = ev.TS
@@ -248,7 +238,7 @@ type replayer struct {
 	st       *ReplayStats
 	n        int // partitions
 	pub      publisher
-	lr       *lineReader
+	rr       *schemas.RecordingReader
 	offset   int64 // rebase, ms
 	start    time.Time
 	t0       int64 // stream time at start
@@ -275,24 +265,16 @@ func (rp *replayer) run(ctx context.Context) error {
 	step := rp.cfg.TickInterval.Milliseconds()
 	nextTick := rp.t0 + step
 
-	var dec schemas.Decoder
 	var ev schemas.Event
 	for {
-		line, err := rp.lr.next()
+		err := rp.rr.Next(&ev)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return &LineError{File: rp.cfg.Name, Line: rp.lr.line, Err: err}
+			return err // the file changed since it was validated
 		}
-		st.Lines = rp.lr.line
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		if err := dec.DecodeEvent(line, &ev); err != nil {
-			// The file changed since it was validated.
-			return &LineError{File: rp.cfg.Name, Line: rp.lr.line, Err: err}
-		}
+		st.Lines = rp.rr.Line()
 		rp.shift(&ev)
 		for generate && nextTick < ev.TS {
 			if err := rp.tick(ctx, nextTick); err != nil {
@@ -310,7 +292,7 @@ func (rp *replayer) run(ctx context.Context) error {
 			continue
 		}
 		if ev.ID == "" {
-			ev.ID = lineID(rp.lr.line, rp.offset, line)
+			ev.ID = lineID(rp.rr.Line(), rp.offset, rp.rr.Raw())
 		}
 		if err := rp.event(ctx, &ev); err != nil {
 			return err
@@ -378,7 +360,7 @@ func (rp *replayer) pace(ctx context.Context, t int64) error {
 func (rp *replayer) event(ctx context.Context, ev *schemas.Event) error {
 	body, err := msgpack.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("recording: %s:%d: encoding: %w", rp.cfg.Name, rp.lr.line, err)
+		return fmt.Errorf("recording: %s:%d: encoding: %w", rp.cfg.Name, rp.rr.Line(), err)
 	}
 	p := streams.Partition(ev.WidgetID, ev.VisitorID, rp.n)
 	msg := &nats.Msg{
@@ -386,7 +368,7 @@ func (rp *replayer) event(ctx context.Context, ev *schemas.Event) error {
 		Data:    body,
 		Header:  nats.Header{jetstream.MsgIDHeader: []string{ev.ID}},
 	}
-	if err := rp.pub.publish(ctx, msg, rp.lr.line, true, rp.st); err != nil {
+	if err := rp.pub.publish(ctx, msg, rp.rr.Line(), true, rp.st); err != nil {
 		return err
 	}
 	rp.st.Events++
@@ -415,7 +397,7 @@ func (rp *replayer) tick(ctx context.Context, t int64) error {
 			Data:    body,
 			Header:  nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("rt%d-%d", p, t)}},
 		}
-		if err := rp.pub.publish(ctx, msg, rp.lr.line, false, rp.st); err != nil {
+		if err := rp.pub.publish(ctx, msg, rp.rr.Line(), false, rp.st); err != nil {
 			return err
 		}
 		rp.st.Messages++

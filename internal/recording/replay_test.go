@@ -229,10 +229,10 @@ func TestReplayMalformedLineNamesTheLineAndPublishesNothing(t *testing.T) {
 			rec := ndjson(good, good, tt.line, good)
 			_, err := recording.Replay(context.Background(), js, recording.ReplayConfig{Name: "bad.ndjson", Speed: recording.MaxSpeed}, strings.NewReader(rec))
 			require.Error(t, err)
-			var le *recording.LineError
+			var le *schemas.LineError
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, 3, le.Line)
-			assert.ErrorIs(t, err, recording.ErrMalformedLine)
+			assert.ErrorIs(t, err, schemas.ErrMalformedLine)
 			assert.ErrorIs(t, err, tt.want)
 			assert.Contains(t, err.Error(), tt.msg)
 			assert.Empty(t, storedEvents(t, js), "nothing is published")
