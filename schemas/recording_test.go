@@ -32,7 +32,7 @@ func TestRecordingReaderSkipsBlankLinesAndCountsEveryLine(t *testing.T) {
 func TestRecordingReaderNamesTheFileAndLine(t *testing.T) {
 	for _, tc := range []struct {
 		name, rec, want string
-		cause     error
+		cause           error
 	}{
 		{"bad json", "{\"type\":\"tick\",\"ts\":\"2026-11-23T10:00:00.000Z\"}\n{\"type\":", "rec.ndjson:2:", schemas.ErrSyntax},
 		{"invalid event", `{"type":"page_view","widget_id":"w","visitor_id":"v","ts":"2026-11-23T10:00:00.000Z"}`, `rec.ndjson:1: field "url": is required`, schemas.ErrMissing},
