@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vmihailenco/msgpack/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/beckon-chat/beckon/internal/streams"
 	"github.com/beckon-chat/beckon/schemas"
@@ -130,12 +131,13 @@ func New(cfg Config) (*Sink, error) {
 	return s, nil
 }
 
-// Publish stores every invitation in the invitations stream, in order, and
-// returns once all are acknowledged. A failed attempt is retried with
-// exponential backoff; an invitation that was stored but whose ack was lost
-// is dropped by the stream's de-duplication when retried. Publish returns
-// early with the context's error, or ErrRetriesExhausted; invitations before
-// the failed one are stored.
+// Publish stores every invitation in the invitations stream — each
+// visitor's in order — and returns once all are acknowledged. A failed
+// attempt is retried with exponential backoff; an invitation that was
+// stored but whose ack was lost is dropped by the stream's de-duplication
+// when retried. Publish returns
+// early with the context's error, or ErrRetriesExhausted; a visitor's
+// invitations before the failed one are stored.
 func (s *Sink) Publish(ctx context.Context, invs []schemas.Invitation) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -146,19 +148,51 @@ func (s *Sink) Publish(ctx context.Context, invs []schemas.Invitation) error {
 			return err
 		}
 	}
-	for i := range invs {
-		inv := &invs[i]
-		body, err := msgpack.Marshal(inv)
-		if err != nil {
-			return fmt.Errorf("sink: encode invitation %q: %w", inv.InvitationID, err)
-		}
-		start := time.Now()
-		if err := s.publish(ctx, inv, body); err != nil {
-			return err
-		}
-		s.metrics.seconds.Observe(time.Since(start).Seconds())
-		s.metrics.published.Inc()
+	if len(invs) == 1 {
+		return s.publishOne(ctx, &invs[0])
 	}
+	// Invitations for different visitors go out at once, each waiting for
+	// its own ack; one visitor's keep their order. A processor's batch
+	// holds many visitors' invitations, and one round trip each in turn
+	// would make the sink the processor's limit.
+	var order []string
+	byVisitor := make(map[string][]*schemas.Invitation)
+	for i := range invs {
+		k := invs[i].WidgetID + "." + invs[i].VisitorID
+		if _, ok := byVisitor[k]; !ok {
+			order = append(order, k)
+		}
+		byVisitor[k] = append(byVisitor[k], &invs[i])
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrent)
+	for _, k := range order {
+		g.Go(func() error {
+			for _, inv := range byVisitor[k] {
+				if err := s.publishOne(gctx, inv); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// maxConcurrent bounds the publishes of one Publish call in flight at once.
+const maxConcurrent = 64
+
+func (s *Sink) publishOne(ctx context.Context, inv *schemas.Invitation) error {
+	body, err := msgpack.Marshal(inv)
+	if err != nil {
+		return fmt.Errorf("sink: encode invitation %q: %w", inv.InvitationID, err)
+	}
+	start := time.Now()
+	if err := s.publish(ctx, inv, body); err != nil {
+		return err
+	}
+	s.metrics.seconds.Observe(time.Since(start).Seconds())
+	s.metrics.published.Inc()
 	return nil
 }
 

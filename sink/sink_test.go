@@ -60,8 +60,9 @@ func TestPublishedInvitationsDecodeBack(t *testing.T) {
 
 	require.NoError(t, s.Publish(context.Background(), want))
 
-	for i, w := range want {
-		msg, err := stream.GetMsg(context.Background(), uint64(i+1))
+	for _, w := range want {
+		// Different visitors' invitations are published at once, in any order.
+		msg, err := stream.GetLastMsgForSubject(context.Background(), streams.InvitationSubject(w.WidgetID, w.VisitorID))
 		require.NoError(t, err)
 		assert.Equal(t, streams.InvitationSubject(w.WidgetID, w.VisitorID), msg.Subject)
 		assert.Equal(t, w.InvitationID, msg.Header.Get(nats.MsgIdHdr))
@@ -70,6 +71,32 @@ func TestPublishedInvitationsDecodeBack(t *testing.T) {
 		assert.Equal(t, w, got)
 	}
 	assert.Equal(t, 2.0, counterValue(t, reg, "beckon_invitations_published_total"))
+}
+
+func TestEachVisitorsInvitationsKeepTheirOrder(t *testing.T) {
+	env := testenv.StartJetStream(t)
+	stream := createInvitations(t, env.JS)
+	s := newSink(t, sink.Config{Conn: env.Conn})
+	var batch []schemas.Invitation
+	for i := range 3 {
+		for v := range 100 {
+			batch = append(batch, invitation(fmt.Sprintf("inv-%d-%d", v, i), fmt.Sprintf("v%d", v)))
+		}
+	}
+	require.NoError(t, s.Publish(context.Background(), batch))
+
+	info, err := stream.Info(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, uint64(len(batch)), info.State.Msgs)
+	next := map[string]int{} // visitor → the index of its next invitation
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		msg, err := stream.GetMsg(context.Background(), seq)
+		require.NoError(t, err)
+		var got schemas.Invitation
+		require.NoError(t, schemas.UnmarshalInvitation(msg.Data, &got))
+		assert.Equal(t, fmt.Sprintf("inv-%s-%d", got.VisitorID[1:], next[got.VisitorID]), got.InvitationID)
+		next[got.VisitorID]++
+	}
 }
 
 // counterValue reads a counter from a registry, as a scrape would.
