@@ -38,7 +38,7 @@ type Stats struct {
 type widgetState struct {
 	rules    *rules.Widget
 	plan     *widgetPlan
-	visitors map[string]*visitor
+	visitors visitorIndex
 	strings  map[string]string // interned urls, titles, referrers
 }
 
@@ -63,7 +63,7 @@ func (w *widgetState) intern(s string) string {
 func New(set *rules.Set) *Engine {
 	e := &Engine{rules: set, widgets: make(map[string]*widgetState), now: never}
 	for _, w := range set.Widgets() {
-		ws := &widgetState{rules: w, plan: newWidgetPlan(w), visitors: make(map[string]*visitor), strings: make(map[string]string)}
+		ws := &widgetState{rules: w, plan: newWidgetPlan(w), visitors: newVisitorIndex(), strings: make(map[string]string)}
 		e.widgets[w.ID] = ws
 		e.list = append(e.list, ws)
 	}
@@ -111,7 +111,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 		return out
 	}
 	e.stats.Events++
-	v := w.visitors[ev.VisitorID]
+	v := w.visitors.get(ev.VisitorID)
 	t := ev.TS
 	if v != nil {
 		// Clamp: a visitor's time never goes back (SPEC §2).
@@ -120,7 +120,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	if v == nil {
 		v = e.newVisitor()
 		*v = visitor{id: ev.VisitorID, widget: w, lastEval: never, heapIdx: -1}
-		w.visitors[v.id] = v
+		w.visitors.add(v)
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
 		v.startSession(t, e.pos, ev.Referrer)
@@ -200,7 +200,7 @@ func (e *Engine) Drain(out []schemas.Invitation) []schemas.Invitation {
 func (e *Engine) wake(v *visitor, out []schemas.Invitation) []schemas.Invitation {
 	if v.wake >= v.expiry() {
 		e.heap.remove(int(v.heapIdx))
-		delete(v.widget.visitors, v.id)
+		v.widget.visitors.remove(v)
 		e.stats.Expired++
 		if len(e.free) < maxFree {
 			*v = visitor{}

@@ -26,11 +26,7 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 	p.invs = p.invs[:0]
 	p.warm = true
 	p.lastSeq = 0
-	cons, err := js.Consumer(ctx, streams.EventsStream, streams.ConsumerName(p.id))
-	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-	info, err := cons.Info(ctx)
+	info, err := p.cons.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: consumer info: %w", err)
 	}
@@ -66,6 +62,9 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 		}
 		got := 0
 		for m := range batch.Messages() {
+			if done {
+				break // the fetch's rest is abandoned with the ordered consumer
+			}
 			got++
 			md, err := m.Metadata()
 			if err != nil {

@@ -131,9 +131,10 @@ func (r *Runner) Run(ctx context.Context) error {
 // partition is one partition's consumer, engine and position. Only its own
 // goroutine touches it.
 type partition struct {
-	id  int
-	r   *Runner
-	log *slog.Logger
+	id   int
+	r    *Runner
+	log  *slog.Logger
+	cons jetstream.Consumer
 
 	eng         *Engine
 	warm        bool   // the engine holds every event before lastSeq
@@ -150,6 +151,7 @@ func (p *partition) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", streams.ConsumerName(p.id), err)
 	}
+	p.cons = cons
 	it, err := cons.Messages(
 		jetstream.PullMaxMessages(p.r.cfg.MaxBatch),
 		jetstream.PullPriorityGroup(streams.PriorityGroup),
@@ -235,9 +237,11 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 			p.lastDeliver = md.Sequence.Consumer
 			continue // applied before: a redelivery
 		}
-		// Another instance was delivered messages in between (the pin moved),
-		// or this is the first message: rebuild before applying.
-		if !p.warm || md.Sequence.Consumer != p.lastDeliver+1 {
+		stale, err := p.stale(ctx, md.Sequence.Consumer)
+		if err != nil {
+			return err
+		}
+		if stale {
 			if err := p.rebuild(ctx, seq); err != nil {
 				return err
 			}
@@ -257,6 +261,26 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 	p.r.metrics.visitors.WithLabelValues(strconv.Itoa(p.id)).Set(float64(p.eng.Visitors()))
 	p.saveCheckpoint(ctx)
 	return nil
+}
+
+// stale reports whether the engine must be rebuilt before the message
+// delivered as consumer sequence dseq: on the first message, and when
+// another instance has acknowledged messages this one never applied — the
+// pin moved away and back. A gap in the delivery sequence alone is not
+// enough: redeliveries and a re-pin of this same instance make gaps too,
+// and then the messages not yet applied come again, in order.
+func (p *partition) stale(ctx context.Context, dseq uint64) (bool, error) {
+	if !p.warm {
+		return true, nil
+	}
+	if dseq == p.lastDeliver+1 {
+		return false, nil
+	}
+	info, err := p.cons.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("consumer info: %w", err)
+	}
+	return info.AckFloor.Stream > p.lastSeq, nil
 }
 
 func (p *partition) apply(seq uint64, data []byte) {
