@@ -67,9 +67,14 @@ func start(t *testing.T, mutate func(*gateway.Config)) *env {
 	return e
 }
 
+// publish stores the invitations one after another, so that their stream
+// sequences follow the argument order (one Publish call may store different
+// visitors' invitations in any order).
 func (e *env) publish(t *testing.T, invs ...schemas.Invitation) {
 	t.Helper()
-	require.NoError(t, e.sink.Publish(context.Background(), invs))
+	for _, inv := range invs {
+		require.NoError(t, e.sink.Publish(context.Background(), []schemas.Invitation{inv}))
+	}
 }
 
 func token(widget, visitor string) string {

@@ -5,6 +5,8 @@
 package processor
 
 import (
+	"strings"
+
 	"github.com/beckon-chat/beckon/rules"
 	"github.com/beckon-chat/beckon/schemas"
 )
@@ -53,6 +55,7 @@ func (w *widgetState) intern(s string) string {
 	if is, ok := w.strings[s]; ok {
 		return is
 	}
+	s = strings.Clone(s) // the event's strings are not ours to keep (see Apply)
 	if len(w.strings) < maxInterned {
 		w.strings[s] = s
 	}
@@ -99,6 +102,8 @@ func (e *Engine) Stats() Stats { return e.stats }
 // Apply applies one event or tick at its time and appends the invitations it
 // causes to out: first those of timer instants up to the event's time, then
 // the event's own. An event must have been validated (schemas.Event.Validate).
+// Apply keeps none of the event's strings — it copies what it keeps — so
+// the caller may reuse their memory once Apply returns.
 func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.Invitation {
 	out = e.Advance(ev.TS, out)
 	if ev.Type == schemas.Tick {
@@ -119,7 +124,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	}
 	if v == nil {
 		v = e.newVisitor()
-		*v = visitor{id: ev.VisitorID, widget: w, lastEval: never, heapIdx: -1}
+		*v = visitor{id: strings.Clone(ev.VisitorID), widget: w, lastEval: never, heapIdx: -1}
 		w.visitors.add(v)
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {

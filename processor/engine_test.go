@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -284,4 +285,23 @@ func TestUnknownWidgetIgnored(t *testing.T) {
 	assert.Empty(t, e.Apply(&x, nil))
 	assert.Equal(t, uint64(1), e.Stats().UnknownWidget)
 	assert.Equal(t, 0, e.Visitors())
+}
+
+// TestEngineKeepsNoEventStrings: Apply copies what it keeps, so a reader
+// may hand it strings that point into a buffer it reuses (as Eval does).
+func TestEngineKeepsNoEventStrings(t *testing.T) {
+	set := mustRules(t, widget("", rule("p", "", "{variable: current_url, operator: contains, value: /pricing}", "{variable: time_on_page, operator: gte, value: 5}")))
+	buf := []byte("v1https://s/pricingPricinghttps://google/")
+	borrowed := func(i, j int) string { return unsafe.String(&buf[i], j-i) }
+	e := processor.New(set)
+	pv := schemas.Event{Type: schemas.PageView, WidgetID: "shop", TS: t0,
+		VisitorID: borrowed(0, 2), URL: borrowed(2, 19), Title: borrowed(19, 26), Referrer: borrowed(26, 41)}
+	require.Empty(t, e.Apply(&pv, nil))
+	for i := range buf {
+		buf[i] = 'x' // the reader reuses its buffer
+	}
+	invs := e.Drain(nil)
+	require.Len(t, invs, 1)
+	assert.Equal(t, "v1", invs[0].VisitorID)
+	assert.Equal(t, "https://s/pricing", invs[0].PageURL)
 }

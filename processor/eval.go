@@ -78,7 +78,8 @@ func Eval(set *rules.Set, r io.Reader, name string, w io.Writer) (EvalStats, err
 // recording's error on the line after them, and ends it.
 type evalChunk struct {
 	events []schemas.Event
-	lines  int // lines read, up to the end of this chunk or the bad line
+	text   []byte // the events' lines: their strings point into it
+	lines  int    // lines read, up to the end of this chunk or the bad line
 	err    error
 }
 
@@ -107,13 +108,15 @@ func readEvents(r io.Reader, name string, full chan<- *evalChunk, free <-chan *e
 		if c == nil {
 			select {
 			case c = <-free:
-				c.events, c.err = c.events[:0], nil
+				// The engine keeps none of an event's strings, so the bytes
+				// that the chunk's events borrowed are free again.
+				c.events, c.text, c.err = c.events[:0], c.text[:0], nil
 			case <-done:
 				return
 			}
 		}
 		c.events = append(c.events, schemas.Event{})
-		if err := rr.Next(&c.events[len(c.events)-1]); err != nil {
+		if err := rr.NextBorrowed(&c.events[len(c.events)-1], &c.text); err != nil {
 			c.events = c.events[:len(c.events)-1]
 			if err != io.EOF {
 				c.err = err

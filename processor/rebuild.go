@@ -21,7 +21,6 @@ import (
 // already stored, by id).
 func (p *partition) rebuild(ctx context.Context, next uint64) error {
 	start := time.Now()
-	js := p.r.cfg.JetStream
 	p.eng = New(p.r.cfg.Rules)
 	p.invs = p.invs[:0]
 	p.warm = true
@@ -46,11 +45,7 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 	if from > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
-	stream, err := js.Stream(ctx, streams.EventsStream)
-	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-	oc, err := stream.OrderedConsumer(ctx, cfg)
+	oc, err := p.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("rebuild: ordered consumer: %w", err)
 	}

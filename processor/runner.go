@@ -131,10 +131,11 @@ func (r *Runner) Run(ctx context.Context) error {
 // partition is one partition's consumer, engine and position. Only its own
 // goroutine touches it.
 type partition struct {
-	id   int
-	r    *Runner
-	log  *slog.Logger
-	cons jetstream.Consumer
+	id     int
+	r      *Runner
+	log    *slog.Logger
+	cons   jetstream.Consumer
+	stream jetstream.Stream
 
 	eng         *Engine
 	warm        bool   // the engine holds every event before lastSeq
@@ -152,6 +153,9 @@ func (p *partition) run(ctx context.Context) error {
 		return fmt.Errorf("consumer %s: %w", streams.ConsumerName(p.id), err)
 	}
 	p.cons = cons
+	if p.stream, err = js.Stream(ctx, streams.EventsStream); err != nil {
+		return fmt.Errorf("stream %s: %w", streams.EventsStream, err)
+	}
 	it, err := cons.Messages(
 		jetstream.PullMaxMessages(p.r.cfg.MaxBatch),
 		jetstream.PullPriorityGroup(streams.PriorityGroup),
@@ -237,7 +241,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 			p.lastDeliver = md.Sequence.Consumer
 			continue // applied before: a redelivery
 		}
-		stale, err := p.stale(ctx, md.Sequence.Consumer)
+		stale, err := p.stale(ctx, seq, md.Sequence.Consumer)
 		if err != nil {
 			return err
 		}
@@ -263,24 +267,24 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 	return nil
 }
 
-// stale reports whether the engine must be rebuilt before the message
-// delivered as consumer sequence dseq: on the first message, and when
-// another instance has acknowledged messages this one never applied — the
-// pin moved away and back. A gap in the delivery sequence alone is not
-// enough: redeliveries and a re-pin of this same instance make gaps too,
-// and then the messages not yet applied come again, in order.
-func (p *partition) stale(ctx context.Context, dseq uint64) (bool, error) {
+// stale reports whether the engine must be rebuilt before applying the
+// message of stream sequence seq, delivered as consumer sequence dseq: on
+// the first message, and when the partition holds messages between the
+// last one applied and this one — another instance took them while the pin
+// was away. A gap in the delivery sequence alone is not enough: a
+// redelivery or a re-pin of this same instance makes one too.
+func (p *partition) stale(ctx context.Context, seq, dseq uint64) (bool, error) {
 	if !p.warm {
 		return true, nil
 	}
 	if dseq == p.lastDeliver+1 {
 		return false, nil
 	}
-	info, err := p.cons.Info(ctx)
+	next, err := p.stream.GetMsg(ctx, p.lastSeq+1, jetstream.WithGetMsgSubject(streams.PartitionFilter(p.id)))
 	if err != nil {
-		return false, fmt.Errorf("consumer info: %w", err)
+		return false, fmt.Errorf("next message after %d: %w", p.lastSeq, err)
 	}
-	return info.AckFloor.Stream > p.lastSeq, nil
+	return next.Sequence != seq, nil
 }
 
 func (p *partition) apply(seq uint64, data []byte) {

@@ -100,6 +100,15 @@ func FuzzDecodeEvent(f *testing.F) {
 		var ev Event
 		err := d.DecodeEvent(data, &ev)
 
+		// The borrowing decoder gives the same event and the same error.
+		input := bytes.Clone(data)
+		var borrowed Event
+		berr := d.DecodeEventBorrowed(input, &borrowed)
+		require.Equal(t, err == nil, berr == nil)
+		if err == nil {
+			require.Equal(t, ev, borrowed)
+		}
+
 		trimmed := bytes.TrimLeft(data, " \t\r\n")
 		isObject := json.Valid(data) && len(trimmed) > 0 && trimmed[0] == '{'
 		if err == nil {

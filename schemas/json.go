@@ -1,9 +1,12 @@
 package schemas
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Decoder reads events from JSON. It is hand-written for the one flat shape
@@ -40,8 +43,21 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // checks the syntax and the type of each field, not the rules of SPEC §1:
 // call ev.Validate for those.
 func (d *Decoder) DecodeEvent(data []byte, ev *Event) error {
+	return d.decodeEvent(data, ev, false)
+}
+
+// DecodeEventBorrowed is DecodeEvent without a copy of each string: the
+// event's strings alias data, so they are valid only while data's bytes
+// stay unchanged. It is for readers that keep the bytes for as long as the
+// event (see RecordingReader.NextBorrowed): one copy of a line instead of
+// an allocation a field.
+func (d *Decoder) DecodeEventBorrowed(data []byte, ev *Event) error {
+	return d.decodeEvent(data, ev, true)
+}
+
+func (d *Decoder) decodeEvent(data []byte, ev *Event, borrow bool) error {
 	*ev = Event{}
-	s := scanner{data: data, d: d}
+	s := scanner{data: data, d: d, borrow: borrow}
 	s.skipSpace()
 	if err := s.object(ev); err != nil {
 		return err
@@ -106,9 +122,25 @@ func (d *Decoder) DecodeBatch(data []byte, dst []Event) ([]Event, error) {
 }
 
 type scanner struct {
-	data []byte
-	pos  int
-	d    *Decoder
+	data   []byte
+	pos    int
+	d      *Decoder
+	borrow bool // strings that are in data alias it (DecodeEventBorrowed)
+}
+
+// str makes a field's string: a copy, or when borrowing and raw lies in the
+// input (no escapes were undone), the input's own bytes.
+func (s *scanner) str(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if s.borrow {
+		p, base := uintptr(unsafe.Pointer(&raw[0])), uintptr(unsafe.Pointer(&s.data[0]))
+		if p >= base && p < base+uintptr(len(s.data)) {
+			return unsafe.String(&raw[0], len(raw))
+		}
+	}
+	return string(raw)
 }
 
 func (s *scanner) skipSpace() {
@@ -248,17 +280,17 @@ func (s *scanner) value(f field, ev *Event) error {
 	case fWidget:
 		ev.WidgetID = s.d.internWidget(raw)
 	case fID:
-		ev.ID = string(raw)
+		ev.ID = s.str(raw)
 	case fVisitor:
-		ev.VisitorID = string(raw)
+		ev.VisitorID = s.str(raw)
 	case fURL:
-		ev.URL = string(raw)
+		ev.URL = s.str(raw)
 	case fReferrer:
-		ev.Referrer = string(raw)
+		ev.Referrer = s.str(raw)
 	case fTitle:
-		ev.Title = string(raw)
+		ev.Title = s.str(raw)
 	case fName:
-		ev.Name = string(raw)
+		ev.Name = s.str(raw)
 	}
 	return nil
 }
@@ -301,6 +333,16 @@ func (s *scanner) stringBytes(name string) ([]byte, error) {
 	}
 	s.pos++
 	start := s.pos
+	// Fast path: most strings are printable ASCII without escapes. Find the
+	// closing quote with the SIMD IndexByte and check the bytes before it a
+	// word at a time; anything else takes the byte loop below.
+	if end := bytes.IndexByte(s.data[start:], '"'); end >= 0 {
+		raw := s.data[start : start+end]
+		if plainASCII(raw) {
+			s.pos = start + end + 1
+			return raw, nil
+		}
+	}
 	ascii := true
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
@@ -322,6 +364,30 @@ func (s *scanner) stringBytes(name string) ([]byte, error) {
 		s.pos++
 	}
 	return nil, syntax(name, "unterminated string")
+}
+
+// plainASCII reports whether b holds only printable ASCII other than the
+// backslash: bytes 0x20–0x7f but '\\'.
+func plainASCII(b []byte) bool {
+	const lo, hi, bs = 0x2020202020202020, 0x8080808080808080, 0x5c5c5c5c5c5c5c5c
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		// A byte below 0x20 borrows into its high bit, a byte at or above
+		// 0x80 has it already, and a backslash is a zero byte of w^bs
+		// (found by the classic has-zero-byte test). A borrow into the next
+		// byte starts only at a byte that is found already.
+		x := w ^ bs
+		if ((w-lo)|w)&hi != 0 || (x-0x0101010101010101)&^x&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scanner) escapedString(start int, name string) ([]byte, error) {

@@ -49,7 +49,15 @@ func NewRecordingReader(r io.Reader, name string) *RecordingReader {
 // Next decodes the next event into ev and validates it (Validate(true)). It
 // returns io.EOF after the last event, and a *LineError for a line that is
 // not a valid event or cannot be read.
-func (rr *RecordingReader) Next(ev *Event) error {
+func (rr *RecordingReader) Next(ev *Event) error { return rr.next(ev, nil) }
+
+// NextBorrowed is Next without an allocation per string: the line is
+// appended to *buf and the event's strings alias it
+// (Decoder.DecodeEventBorrowed). They stay valid until the caller reuses
+// *buf's bytes — when a batch of events is done with, say.
+func (rr *RecordingReader) NextBorrowed(ev *Event, buf *[]byte) error { return rr.next(ev, buf) }
+
+func (rr *RecordingReader) next(ev *Event, buf *[]byte) error {
 	for {
 		line, err := rr.readLine()
 		if err == io.EOF {
@@ -62,7 +70,14 @@ func (rr *RecordingReader) Next(ev *Event) error {
 			continue
 		}
 		rr.raw = line
-		if err := rr.dec.DecodeEvent(line, ev); err != nil {
+		if buf == nil {
+			err = rr.dec.DecodeEvent(line, ev)
+		} else {
+			start := len(*buf)
+			*buf = append(*buf, line...)
+			err = rr.dec.DecodeEventBorrowed((*buf)[start:], ev)
+		}
+		if err != nil {
 			return &LineError{File: rr.name, Line: rr.line, Err: err}
 		}
 		if err := ev.Validate(true); err != nil {

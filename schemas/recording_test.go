@@ -1,6 +1,7 @@
 package schemas_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -54,4 +55,29 @@ func TestRecordingReaderNamesTheFileAndLine(t *testing.T) {
 			require.ErrorAs(t, err, &le)
 		})
 	}
+}
+
+func TestBorrowedStringsAliasTheLineAndEscapedOnesAreCopies(t *testing.T) {
+	line := []byte(`{"type":"page_view","widget_id":"w","visitor_id":"v1","ts":"2026-11-23T10:00:00.000Z","url":"https://x/a","title":"Caf\u00e9"}`)
+	var d schemas.Decoder
+	var ev schemas.Event
+	require.NoError(t, d.DecodeEventBorrowed(line, &ev))
+	assert.Equal(t, "https://x/a", ev.URL)
+	assert.Equal(t, "Café", ev.Title)
+	copy(line[bytes.Index(line, []byte("https")):], "HTTPS")
+	assert.Equal(t, "HTTPS://x/a", ev.URL, "an unescaped string aliases the input")
+	assert.Equal(t, "Café", ev.Title, "an unescaped-then-decoded string is a copy")
+}
+
+func TestNextBorrowedKeepsEventsValidWhileTheBufferIs(t *testing.T) {
+	rec := `{"type":"page_view","widget_id":"w","visitor_id":"v1","ts":"2026-11-23T10:00:00.000Z","url":"https://x/a"}
+{"type":"page_view","widget_id":"w","visitor_id":"v2","ts":"2026-11-23T10:00:01.000Z","url":"https://x/b"}
+`
+	rr := schemas.NewRecordingReader(strings.NewReader(rec), "rec.ndjson")
+	var buf []byte
+	evs := make([]schemas.Event, 2)
+	require.NoError(t, rr.NextBorrowed(&evs[0], &buf))
+	require.NoError(t, rr.NextBorrowed(&evs[1], &buf))
+	assert.Equal(t, "v1", evs[0].VisitorID, "the first event survives the second read")
+	assert.Equal(t, "https://x/b", evs[1].URL)
 }
