@@ -50,6 +50,9 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 		return fmt.Errorf("rebuild: ordered consumer: %w", err)
 	}
 	n := 0
+	// The message before next is in the stream, so an empty fetch means a
+	// slow server, not the end: keep asking, for a while.
+	deadline := time.Now().Add(time.Minute)
 	for done := false; !done; {
 		batch, err := oc.Fetch(p.r.cfg.MaxBatch, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
@@ -83,8 +86,13 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 			return fmt.Errorf("rebuild: fetch: %w", err)
 		}
-		if got == 0 {
-			done = true
+		if got == 0 && !done {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("rebuild: no message of partition %d after %d within a minute; want up to %d", p.id, p.lastSeq, next-1)
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("rebuild: %w", err)
+			}
 		}
 	}
 	p.r.metrics.rebuilds.Inc()
