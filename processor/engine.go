@@ -42,6 +42,16 @@ type widgetState struct {
 	plan     *widgetPlan
 	visitors visitorIndex
 	strings  map[string]string // interned urls, titles, referrers
+	// copyStrings: the events' strings are borrowed (CopyEventStrings).
+	copyStrings bool
+}
+
+// keep returns s for the engine to keep: a copy when it is borrowed.
+func (w *widgetState) keep(s string) string {
+	if w.copyStrings {
+		return strings.Clone(s)
+	}
+	return s
 }
 
 // maxInterned bounds a widget's intern table: past it, strings are kept as
@@ -55,11 +65,22 @@ func (w *widgetState) intern(s string) string {
 	if is, ok := w.strings[s]; ok {
 		return is
 	}
-	s = strings.Clone(s) // the event's strings are not ours to keep (see Apply)
+	s = w.keep(s)
 	if len(w.strings) < maxInterned {
 		w.strings[s] = s
 	}
 	return s
+}
+
+// CopyEventStrings tells the engine that the strings of the events given
+// to Apply are valid only during the call — they point into a reader's
+// buffer (schemas.RecordingReader.NextBorrowed) — so that it copies what it
+// keeps. Otherwise it keeps the strings as they are, which costs nothing
+// when the decoder made them anyway.
+func (e *Engine) CopyEventStrings() {
+	for _, w := range e.widgets {
+		w.copyStrings = true
+	}
 }
 
 // New returns an engine that evaluates the given rules.
@@ -102,8 +123,8 @@ func (e *Engine) Stats() Stats { return e.stats }
 // Apply applies one event or tick at its time and appends the invitations it
 // causes to out: first those of timer instants up to the event's time, then
 // the event's own. An event must have been validated (schemas.Event.Validate).
-// Apply keeps none of the event's strings — it copies what it keeps — so
-// the caller may reuse their memory once Apply returns.
+// The engine keeps some of the event's strings (the visitor id, urls,
+// titles); see CopyEventStrings for events whose strings are borrowed.
 func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.Invitation {
 	out = e.Advance(ev.TS, out)
 	if ev.Type == schemas.Tick {
@@ -124,7 +145,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	}
 	if v == nil {
 		v = e.newVisitor()
-		*v = visitor{id: strings.Clone(ev.VisitorID), widget: w, lastEval: never, heapIdx: -1}
+		*v = visitor{id: w.keep(ev.VisitorID), widget: w, lastEval: never, heapIdx: -1}
 		w.visitors.add(v)
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {

@@ -287,13 +287,15 @@ func TestUnknownWidgetIgnored(t *testing.T) {
 	assert.Equal(t, 0, e.Visitors())
 }
 
-// TestEngineKeepsNoEventStrings: Apply copies what it keeps, so a reader
-// may hand it strings that point into a buffer it reuses (as Eval does).
+// TestEngineKeepsNoEventStrings: with CopyEventStrings, Apply copies what
+// it keeps, so a reader may hand it strings that point into a buffer it
+// reuses (as Eval does).
 func TestEngineKeepsNoEventStrings(t *testing.T) {
 	set := mustRules(t, widget("", rule("p", "", "{variable: current_url, operator: contains, value: /pricing}", "{variable: time_on_page, operator: gte, value: 5}")))
 	buf := []byte("v1https://s/pricingPricinghttps://google/")
 	borrowed := func(i, j int) string { return unsafe.String(&buf[i], j-i) }
 	e := processor.New(set)
+	e.CopyEventStrings()
 	pv := schemas.Event{Type: schemas.PageView, WidgetID: "shop", TS: t0,
 		VisitorID: borrowed(0, 2), URL: borrowed(2, 19), Title: borrowed(19, 26), Referrer: borrowed(26, 41)}
 	require.Empty(t, e.Apply(&pv, nil))

@@ -29,6 +29,7 @@ func Eval(set *rules.Set, r io.Reader, name string, w io.Writer) (EvalStats, err
 	var st EvalStats
 	out := bufio.NewWriterSize(w, 1<<16)
 	eng := New(set)
+	eng.CopyEventStrings() // the events borrow their chunk's lines
 	invs := make([]schemas.Invitation, 0, 16)
 	var buf []byte
 	flush := func() error {
@@ -108,8 +109,8 @@ func readEvents(r io.Reader, name string, full chan<- *evalChunk, free <-chan *e
 		if c == nil {
 			select {
 			case c = <-free:
-				// The engine keeps none of an event's strings, so the bytes
-				// that the chunk's events borrowed are free again.
+				// The engine copied what it keeps of the chunk's events
+				// (CopyEventStrings), so the bytes they borrowed are free.
 				c.events, c.text, c.err = c.events[:0], c.text[:0], nil
 			case <-done:
 				return
