@@ -51,12 +51,16 @@ func StartJetStreamIn(t testing.TB, storeDir, listen string) *JetStream {
 	return &JetStream{Server: srv, Conn: nc, JS: js, URL: srv.ClientURL()}
 }
 
-// SharedDir is the project's ../shared folder (SPEC.md, the examples).
+// SharedDir is the project's shared folder (SPEC.md, the examples): the
+// ../shared beside the checkout, as sessions and CI lay it out, or
+// BECKON_SHARED. A checkout without it falls back to the copy of the
+// examples in testdata, so that the golden cases always run.
 func SharedDir(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	for _, dir := range []string{os.Getenv("BECKON_SHARED"), filepath.Join(root, "..", "shared")} {
+	here := filepath.Dir(file)
+	root := filepath.Join(here, "..", "..")
+	for _, dir := range []string{os.Getenv("BECKON_SHARED"), filepath.Join(root, "..", "shared"), filepath.Join(here, "testdata")} {
 		if dir == "" {
 			continue
 		}
@@ -64,7 +68,7 @@ func SharedDir(t testing.TB) string {
 			return dir
 		}
 	}
-	t.Skip("../shared/examples not found; set BECKON_SHARED")
+	t.Fatal("no shared examples: neither ../shared/examples nor internal/testenv/testdata/examples")
 	return ""
 }
 
