@@ -282,7 +282,7 @@ func (e *Engine) evaluate(v *visitor, t int64, trigger schemas.Trigger, eventNam
 	for i := range v.widget.plan.rules {
 		rp := &v.widget.plan.rules[i]
 		r := rp.rule
-		if !r.Enabled || v.fired(r) || !rp.holds(v, &vars) {
+		if !r.Enabled || (rp.needsEvent && eventName == "") || v.fired(r) || !rp.holds(v, &vars) {
 			continue
 		}
 		v.markFired(r)

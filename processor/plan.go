@@ -30,6 +30,10 @@ type rulePlan struct {
 	rule     *rules.Rule
 	matchAny bool
 	conds    []planCond // cheapest first
+	// needsEvent: the rule cannot hold without a custom event's name — at
+	// a timer instant, a page view or a heartbeat — so it is not checked
+	// there. Found once, from the conditions on event_name alone.
+	needsEvent bool
 }
 
 type planCond struct {
@@ -59,9 +63,32 @@ func newWidgetPlan(w *rules.Widget) *widgetPlan {
 			rp.conds = append(rp.conds, pc)
 		}
 		slices.SortStableFunc(rp.conds, func(a, b planCond) int { return cmp.Compare(a.cost(), b.cost()) })
+		rp.needsEvent = needsEvent(r)
 		p.rules = append(p.rules, rp)
 	}
 	return p
+}
+
+// needsEvent reports whether r is false whenever event_name is "": an
+// event_name condition is true or false whatever the other variables are,
+// so one evaluation with every variable zero decides it.
+func needsEvent(r *rules.Rule) bool {
+	var none rules.Vars
+	nameConds, falseOnNone := 0, 0
+	for i := range r.Conditions {
+		c := &r.Conditions[i]
+		if c.Variable != rules.EventName {
+			continue
+		}
+		nameConds++
+		if !c.True(&none) {
+			falseOnNone++
+		}
+	}
+	if r.MatchAny {
+		return nameConds == len(r.Conditions) && falseOnNone == nameConds
+	}
+	return falseOnNone > 0
 }
 
 func cacheable(c *rules.Condition) bool {

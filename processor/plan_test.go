@@ -41,11 +41,35 @@ func TestPlanHoldsAsRule(t *testing.T) {
 				if got, want := rp.holds(v, &vars), rp.rule.Holds(&vars); got != want {
 					t.Fatalf("widget %s rule %s step %d: plan %v, rule %v (vars %+v)", w.rules.ID, rp.rule.ID, step, got, want, vars)
 				}
+				if rp.needsEvent && vars.EventName == "" && rp.rule.Holds(&vars) {
+					t.Fatalf("widget %s rule %s holds without an event name, but the plan skips it then", w.rules.ID, rp.rule.ID)
+				}
 				checked++
 			}
 		}
 		if checked == 0 {
 			t.Fatal("nothing checked")
+		}
+	}
+}
+
+func TestNeedsEvent(t *testing.T) {
+	set, err := rules.Parse([]byte(`widgets:
+- id: w
+  rules:
+  - {id: all-name, invitation: {department: d, prompt: p}, conditions: [{variable: event_name, operator: equals, value: x}, {variable: pages_viewed, operator: gte, value: 1}]}
+  - {id: all-not-name, invitation: {department: d, prompt: p}, conditions: [{variable: event_name, operator: not_equals, value: x}]}
+  - {id: any-names, match: any, invitation: {department: d, prompt: p}, conditions: [{variable: event_name, operator: equals, value: x}, {variable: event_name, operator: matches, value: '^y'}]}
+  - {id: any-mixed, match: any, invitation: {department: d, prompt: p}, conditions: [{variable: event_name, operator: equals, value: x}, {variable: pages_viewed, operator: gte, value: 1}]}
+  - {id: no-name, invitation: {department: d, prompt: p}, conditions: [{variable: pages_viewed, operator: gte, value: 1}]}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"all-name": true, "all-not-name": false, "any-names": true, "any-mixed": false, "no-name": false}
+	for _, r := range set.Widget("w").Rules {
+		if got := needsEvent(r); got != want[r.ID] {
+			t.Errorf("needsEvent(%s) = %v, want %v", r.ID, got, want[r.ID])
 		}
 	}
 }
