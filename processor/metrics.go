@@ -6,6 +6,7 @@ type runnerMetrics struct {
 	events       prometheus.Counter
 	poison       prometheus.Counter
 	rebuilds     prometheus.Counter
+	restarts     prometheus.Counter
 	lag          *prometheus.GaugeVec
 	visitors     *prometheus.GaugeVec
 	batchSeconds prometheus.Histogram
@@ -22,6 +23,9 @@ func newRunnerMetrics(reg prometheus.Registerer) *runnerMetrics {
 		rebuilds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "beckon_processor_rebuilds_total", Help: "Times a partition's state was rebuilt from the stream.",
 		}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "beckon_processor_restarts_total", Help: "Times a failed partition was started again.",
+		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "beckon_processor_lag_messages", Help: "Messages of the partition not yet delivered to its processor.",
 		}, []string{"partition"}),
@@ -34,7 +38,7 @@ func newRunnerMetrics(reg prometheus.Registerer) *runnerMetrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.poison, m.rebuilds, m.lag, m.visitors, m.batchSeconds)
+		reg.MustRegister(m.events, m.poison, m.rebuilds, m.restarts, m.lag, m.visitors, m.batchSeconds)
 	}
 	return m
 }

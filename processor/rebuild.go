@@ -34,9 +34,8 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 	if err != nil {
 		return err
 	}
-	if from >= next || acked == 0 {
-		// Nothing acked means nothing was ever processed: a first start.
-		return nil
+	if from >= next {
+		return nil // no open session started before the delivered message
 	}
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{streams.PartitionFilter(p.id)},

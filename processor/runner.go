@@ -40,6 +40,11 @@ type RunnerConfig struct {
 	// CheckpointEvery is how often a partition records how far back a
 	// rebuild must re-read (default 1s).
 	CheckpointEvery time.Duration
+	// RestartBackoff is how long a partition that failed (NATS unreachable
+	// for longer than its timeouts, say) waits before it starts again,
+	// rebuilding its state; it doubles up to a minute on repeated failures.
+	// Default 1s; negative stops the whole runner on the first failure.
+	RestartBackoff time.Duration
 	// Logger receives the runner's logs (default slog.Default()).
 	Logger *slog.Logger
 	// Registerer receives the runner's metrics; nil means none.
@@ -71,6 +76,9 @@ func (c *RunnerConfig) setDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.RestartBackoff == 0 {
+		c.RestartBackoff = time.Second
 	}
 	return nil
 }
@@ -106,7 +114,10 @@ func NewRunner(ctx context.Context, cfg RunnerConfig) (*Runner, error) {
 }
 
 // Run processes the partitions until ctx is done, then finishes the batches
-// in flight and returns. It returns the first error that stops a partition.
+// in flight and returns. A partition that fails starts again after
+// RestartBackoff, from a rebuilt state: its unacknowledged messages come
+// back, so nothing is lost. With a negative RestartBackoff, Run returns the
+// first error that stops a partition.
 func (r *Runner) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -115,9 +126,26 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			part := &partition{id: p, r: r, log: r.cfg.Logger.With("partition", p)}
-			if err := part.run(ctx); err != nil {
-				cancel(fmt.Errorf("partition %d: %w", p, err))
+			log := r.cfg.Logger.With("partition", p)
+			backoff := r.cfg.RestartBackoff
+			for {
+				part := &partition{id: p, r: r, log: log}
+				err := part.run(ctx)
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				if backoff < 0 {
+					cancel(fmt.Errorf("partition %d: %w", p, err))
+					return
+				}
+				r.metrics.restarts.Inc()
+				log.Error("partition failed; restarting", "err", err, "in", backoff)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, time.Minute)
 			}
 		}()
 	}

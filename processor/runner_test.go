@@ -153,7 +153,7 @@ func TestRunnerCrashBetweenPublishAndAck(t *testing.T) {
 	p := newPipeline(t, set)
 	r, err := processor.NewRunner(context.Background(), processor.RunnerConfig{
 		JetStream: p.JS, Rules: set, Publisher: &crashingPublisher{Publisher: p.Sink, after: len(want) / 2},
-		Partitions: testPartitions, MaxBatch: 256,
+		Partitions: testPartitions, MaxBatch: 256, RestartBackoff: -1, // stop, as a crash would
 	})
 	require.NoError(t, err)
 	p.publish(t, stream)
@@ -161,4 +161,44 @@ func TestRunnerCrashBetweenPublishAndAck(t *testing.T) {
 	require.Error(t, err, "the runner stops when it cannot publish")
 	p.StartProcessors(t)
 	assert.Equal(t, want, p.Invitations(t))
+}
+
+// flakyPublisher fails its first calls, as a sink would while NATS is away
+// for longer than its retries.
+type flakyPublisher struct {
+	processor.Publisher
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyPublisher) Publish(ctx context.Context, invs []schemas.Invitation) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return context.DeadlineExceeded
+	}
+	return f.Publisher.Publish(ctx, invs)
+}
+
+func TestRunnerRestartsAFailedPartition(t *testing.T) {
+	set, err := rules.Parse([]byte(mixedRules), "mixed.yaml")
+	require.NoError(t, err)
+	stream := withFinalTick(randomStream(15, 6000))
+	want := runPartitioned(set, stream, 1)
+
+	p := newPipeline(t, set)
+	r, err := processor.NewRunner(context.Background(), processor.RunnerConfig{
+		JetStream: p.JS, Rules: set, Publisher: &flakyPublisher{Publisher: p.Sink, fails: 3},
+		Partitions: testPartitions, MaxBatch: 256, RestartBackoff: 50 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	p.publish(t, stream)
+	assert.Equal(t, want, p.Invitations(t), "failed partitions start again and lose nothing")
+	cancel()
+	require.NoError(t, <-done)
 }
