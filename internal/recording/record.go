@@ -2,7 +2,6 @@ package recording
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/beckon-chat/beckon/internal/streams"
 	"github.com/beckon-chat/beckon/schemas"
@@ -268,27 +266,15 @@ type recordWriter struct {
 	st           *RecordStats
 	since, until int64 // ms, inclusive
 	lastTick     int64
-	dec          *msgpack.Decoder
-	rd           bytes.Reader
 	ev           schemas.Event
 	inv          schemas.Invitation
 	sorted       []schemas.Invitation
 	buf          []byte
 }
 
-func (rw *recordWriter) decode(data []byte, v any) error {
-	rw.rd.Reset(data)
-	if rw.dec == nil {
-		rw.dec = msgpack.NewDecoder(&rw.rd)
-	} else {
-		rw.dec.Reset(&rw.rd)
-	}
-	return rw.dec.Decode(v)
-}
-
 func (rw *recordWriter) write(subject string, data []byte, seq uint64) error {
 	if rw.cfg.Source == Invitations {
-		if err := rw.decode(data, &rw.inv); err != nil {
+		if err := schemas.UnmarshalInvitation(data, &rw.inv); err != nil {
 			return fmt.Errorf("recording: message %d on %s: %w", seq, subject, err)
 		}
 		if rw.inv.At < rw.since || rw.inv.At > rw.until {
@@ -302,7 +288,7 @@ func (rw *recordWriter) write(subject string, data []byte, seq uint64) error {
 		rw.st.Invitations++
 		return rw.line()
 	}
-	if err := rw.decode(data, &rw.ev); err != nil {
+	if err := schemas.UnmarshalEvent(data, &rw.ev); err != nil {
 		return fmt.Errorf("recording: message %d on %s: %w", seq, subject, err)
 	}
 	if rw.ev.TS < rw.since || rw.ev.TS > rw.until {
