@@ -63,6 +63,20 @@ func (c *common) logger(w *os.File) (*slog.Logger, error) {
 	return l, nil
 }
 
+// start sets up what every long-running role needs first: its logger and
+// its rules.
+func (c *common) start() (*slog.Logger, *rules.Set, error) {
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := c.loadRules()
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, set, nil
+}
+
 func (c *common) loadRules() (*rules.Set, error) {
 	if c.rulesPath == "" {
 		return rules.Parse(deploy.ExampleRules, deploy.ExampleRulesName)

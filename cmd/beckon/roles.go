@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -66,11 +65,7 @@ required) and /v1/tracker.js, delivering the invitations stream of --nats.`,
 }
 
 func runRole(ctx context.Context, name string, c roleConfig, build func(*node)) error {
-	log, err := c.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	set, err := c.loadRules()
+	log, set, err := c.start()
 	if err != nil {
 		return err
 	}

@@ -54,11 +54,7 @@ for replays that bring their own clock.`,
 }
 
 func runServe(ctx context.Context, c serveConfig) error {
-	log, err := c.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	set, err := c.loadRules()
+	log, set, err := c.start()
 	if err != nil {
 		return err
 	}
