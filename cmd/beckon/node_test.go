@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -119,20 +119,7 @@ func sortedEval(t *testing.T, set *rules.Set, events string) string {
 		require.NoError(t, inv.UnmarshalJSON([]byte(line)))
 		invs = append(invs, inv)
 	}
-	sort.SliceStable(invs, func(i, j int) bool {
-		a, b := invs[i], invs[j]
-		switch {
-		case a.At != b.At:
-			return a.At < b.At
-		case a.WidgetID != b.WidgetID:
-			return a.WidgetID < b.WidgetID
-		case a.VisitorID != b.VisitorID:
-			return a.VisitorID < b.VisitorID
-		case a.RuleID != b.RuleID:
-			return a.RuleID < b.RuleID
-		}
-		return a.InvitationID < b.InvitationID
-	})
+	slices.SortFunc(invs, recording.CompareInvitations)
 	var b []byte
 	for i := range invs {
 		b = schemas.AppendInvitationJSON(b, &invs[i])

@@ -318,7 +318,7 @@ func (rw *recordWriter) line() error {
 
 func (rw *recordWriter) finish() error {
 	if rw.cfg.Sort {
-		slices.SortFunc(rw.sorted, compareInvitations)
+		slices.SortFunc(rw.sorted, CompareInvitations)
 		for i := range rw.sorted {
 			rw.buf = schemas.AppendInvitationJSON(rw.buf[:0], &rw.sorted[i])
 			rw.st.Invitations++
@@ -333,9 +333,10 @@ func (rw *recordWriter) finish() error {
 	return nil
 }
 
-// compareInvitations orders invitations for diffing: by instant, then who,
-// then rule; the id breaks the remaining ties (once_per_page rules).
-func compareInvitations(a, b schemas.Invitation) int {
+// CompareInvitations is the order of `record invitations --sort`, for
+// diffing: by instant, then who, then rule; the id breaks the remaining
+// ties (once_per_page rules).
+func CompareInvitations(a, b schemas.Invitation) int {
 	return cmp.Or(
 		cmp.Compare(a.At, b.At),
 		cmp.Compare(a.WidgetID, b.WidgetID),
