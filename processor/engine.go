@@ -5,6 +5,7 @@
 package processor
 
 import (
+	"math"
 	"strings"
 
 	"github.com/beckon-chat/beckon/rules"
@@ -19,7 +20,7 @@ type Engine struct {
 	rules   *rules.Set
 	widgets map[string]*widgetState
 	list    []*widgetState // the same, in file order: a few are found faster by scan
-	heap    wakeHeap
+	timers  timerQueue
 	now     int64  // the latest time seen: events and ticks
 	pos     uint64 // the caller's position of the event being applied
 	stats   Stats
@@ -98,7 +99,7 @@ func New(set *rules.Set) *Engine {
 func (e *Engine) Now() int64 { return e.now }
 
 // Visitors is the number of visitors whose state is kept.
-func (e *Engine) Visitors() int { return len(e.heap) }
+func (e *Engine) Visitors() int { return e.timers.len() }
 
 // SetPosition tells the engine the stream position (sequence) of the next
 // event it applies. The engine only remembers it, per session, so that
@@ -109,9 +110,11 @@ func (e *Engine) SetPosition(pos uint64) { e.pos = pos }
 // session whose state is kept: re-reading a stream from there rebuilds every
 // open session exactly. ok is false when no state is kept.
 func (e *Engine) OldestOpenPosition() (pos uint64, ok bool) {
-	for _, en := range e.heap {
-		if !ok || en.v.startPos < pos {
-			pos, ok = en.v.startPos, true
+	for _, w := range e.list {
+		for v := range w.visitors.all() {
+			if !ok || v.startPos < pos {
+				pos, ok = v.startPos, true
+			}
 		}
 	}
 	return pos, ok
@@ -145,7 +148,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	}
 	if v == nil {
 		v = e.newVisitor()
-		*v = visitor{id: w.keep(ev.VisitorID), widget: w, lastEval: never, heapIdx: -1}
+		*v = visitor{id: w.keep(ev.VisitorID), widget: w, lastEval: never}
 		w.visitors.add(v)
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
@@ -193,12 +196,8 @@ func (e *Engine) Advance(t int64, out []schemas.Invitation) []schemas.Invitation
 	if t > e.now {
 		e.now = t
 	}
-	for len(e.heap) > 0 && e.heap[0].at <= e.now {
-		if top := &e.heap[0]; top.at < top.v.wake {
-			e.heap.refresh(0) // a stale key: see wakeHeap
-			continue
-		}
-		out = e.wake(e.heap[0].v, out)
+	for v := e.timers.due(e.now); v != nil; v = e.timers.due(e.now) {
+		out = e.wake(v, out)
 	}
 	return out
 }
@@ -207,12 +206,7 @@ func (e *Engine) Advance(t int64, out []schemas.Invitation) []schemas.Invitation
 // (SPEC §4), and drops all visitor state. The engine's time is left at the
 // last instant processed.
 func (e *Engine) Drain(out []schemas.Invitation) []schemas.Invitation {
-	for len(e.heap) > 0 {
-		if top := &e.heap[0]; top.at < top.v.wake {
-			e.heap.refresh(0)
-			continue
-		}
-		v := e.heap[0].v
+	for v := e.timers.due(math.MaxInt64); v != nil; v = e.timers.due(math.MaxInt64) {
 		if v.wake > e.now {
 			e.now = v.wake
 		}
@@ -222,10 +216,9 @@ func (e *Engine) Drain(out []schemas.Invitation) []schemas.Invitation {
 }
 
 // wake handles a visitor whose wake instant has come: a timer instant, or
-// the end of its state.
+// the end of its state. v has been taken out of the timer queue.
 func (e *Engine) wake(v *visitor, out []schemas.Invitation) []schemas.Invitation {
 	if v.wake >= v.expiry() {
-		e.heap.remove(int(v.heapIdx))
 		v.widget.visitors.remove(v)
 		e.stats.Expired++
 		if len(e.free) < maxFree {
@@ -261,13 +254,7 @@ func (e *Engine) reschedule(v *visitor) {
 	} else {
 		v.wake = v.expiry()
 	}
-	// A later wake leaves the heap as it is (see wakeHeap); an earlier one
-	// moves the visitor up now.
-	if v.heapIdx < 0 {
-		e.heap.push(v) // a new visitor
-	} else if i := int(v.heapIdx); v.wake < e.heap[i].at {
-		e.heap.lower(i, v.wake)
-	}
+	e.timers.schedule(v)
 }
 
 // evaluate is one evaluation instant (SPEC §4): the first enabled rule in

@@ -21,9 +21,10 @@ type visitor struct {
 	cooldownEnd  int64 // cooldown_until; never when none
 
 	wake     int64  // next timer instant, or the expiry of the state
+	qkey     int64  // its instant in the timer queue: ≤ wake (see timerQueue)
 	startPos uint64 // stream position of the session's first event
-	heapIdx  int32
-	pages    int32 // pages_viewed
+	qpos     int32  // where it is in the timer queue
+	pages    int32  // pages_viewed
 
 	firedSession uint64 // once_per_session rules fired in this session
 	firedPage    uint64 // once_per_page rules fired on this page

@@ -1,6 +1,10 @@
 package processor
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"iter"
+	"maps"
+)
 
 // visitorIndex finds a widget's visitors by id. It is keyed by a 64-bit
 // hash of the id rather than by the id itself: a lookup then compares
@@ -52,3 +56,19 @@ func (x *visitorIndex) remove(v *visitor) {
 }
 
 func (x *visitorIndex) len() int { return len(x.byHash) + len(x.collided) }
+
+// all yields every visitor indexed.
+func (x *visitorIndex) all() iter.Seq[*visitor] {
+	return func(yield func(*visitor) bool) {
+		for v := range maps.Values(x.byHash) {
+			if !yield(v) {
+				return
+			}
+		}
+		for v := range maps.Values(x.collided) {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
