@@ -1,20 +1,40 @@
 package processor
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/beckon-chat/beckon/rules"
 )
 
-// A plan, with its results cached across evaluations of a page, decides
-// every rule as rules.Rule.Holds does, page after page and session after
-// session.
+// A plan, with its strings' results as bits, decides every rule as
+// rules.Rule.Holds does, page after page and session after session; also
+// when a widget has too many string conditions for a bit set.
 func TestPlanHoldsAsRule(t *testing.T) {
-	set, err := rules.Load("../deploy/rules/bench.yaml")
+	bench, err := rules.Load("../deploy/rules/bench.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var many strings.Builder
+	many.WriteString("widgets:\n- id: shop\n  rules:\n")
+	for i := range 40 {
+		fmt.Fprintf(&many, "  - {id: r%d, invitation: {department: d, prompt: p}, conditions: [{variable: current_url, operator: contains, value: /pr%d}, {variable: page_title, operator: not_contains, value: '%d'}]}\n", i, i%3, i%5)
+	}
+	tooMany, err := rules.Parse([]byte(many.String()), "many.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	require.Len(t, newWidgetPlan(tooMany.Widget("shop")).strConds, 0)
+	for _, set := range []*rules.Set{bench, tooMany} {
+		planHoldsAsRule(t, set)
+	}
+}
+
+func planHoldsAsRule(t *testing.T, set *rules.Set) {
 	urls := []string{"", "https://shop.example/pricing", "https://shop.example/products/12", "https://shop.example/faq",
 		"https://shop.example/checkout", "docs.example/faq", "https://saas.example/products/x"}
 	titles := []string{"", "Pricing — Shop", "pricing", "FAQ — Docs", "Saas", "Ünïcode Shop"}
@@ -24,6 +44,7 @@ func TestPlanHoldsAsRule(t *testing.T) {
 	e := New(set)
 	for _, w := range e.list {
 		v := &visitor{id: "v", widget: w}
+		v.startSession(0, 0, "")
 		checked := 0
 		for step := range 20000 {
 			switch r.IntN(10) {
@@ -33,12 +54,15 @@ func TestPlanHoldsAsRule(t *testing.T) {
 				v.startPage(int64(step), urls[r.IntN(len(urls))], titles[r.IntN(len(titles))])
 			}
 			at := int64(step)*1000 + int64(r.IntN(400_000))
-			vars := v.vars(at, names[r.IntN(len(names))])
+			name := names[r.IntN(len(names))]
+			vars := v.vars(at, name)
 			vars.TimeOnPage = int64(r.IntN(200_000))
 			vars.PagesViewed = int64(r.IntN(20)) * 1000
+			_, nameBits := w.intern(name)
+			bits := w.plan.with(v.strBits, rules.EventName, nameBits)
 			for i := range w.plan.rules {
 				rp := &w.plan.rules[i]
-				if got, want := rp.holds(v, &vars), rp.rule.Holds(&vars); got != want {
+				if got, want := rp.holds(bits, &vars), rp.rule.Holds(&vars); got != want {
 					t.Fatalf("widget %s rule %s step %d: plan %v, rule %v (vars %+v)", w.rules.ID, rp.rule.ID, step, got, want, vars)
 				}
 				if rp.needsEvent && vars.EventName == "" && rp.rule.Holds(&vars) {

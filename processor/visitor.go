@@ -28,8 +28,7 @@ type visitor struct {
 
 	firedSession uint64 // once_per_session rules fired in this session
 	firedPage    uint64 // once_per_page rules fired on this page
-	strKnown     uint64 // page and referral conditions matched on this page (see widgetPlan)
-	strBits      uint64 // ... and their results
+	strBits      uint64 // the bits of its url, title and referral, and of "" as event name (see widgetPlan)
 
 	pageURL   string
 	pageTitle string
@@ -52,17 +51,21 @@ func (v *visitor) startSession(t int64, pos uint64, referrer string) {
 	v.cooldownEnd = never
 	v.pageURL = ""
 	v.pageTitle = ""
-	v.referral = v.widget.intern(referrer)
-	v.strKnown = 0
+	var ref uint64
+	v.referral, ref = v.widget.intern(referrer)
+	p := v.widget.plan
+	v.strBits = p.with(p.empty, rules.ReferralURL, ref)
 }
 
 func (v *visitor) startPage(t int64, url, title string) {
 	v.pageStart = t
-	v.pageURL = v.widget.intern(url)
-	v.pageTitle = v.widget.intern(title)
+	var urlBits, titleBits uint64
+	v.pageURL, urlBits = v.widget.intern(url)
+	v.pageTitle, titleBits = v.widget.intern(title)
+	p := v.widget.plan
+	v.strBits = p.with(p.with(v.strBits, rules.CurrentURL, urlBits), rules.PageTitle, titleBits)
 	v.pages++
 	v.firedPage = 0
-	v.strKnown = 0
 }
 
 func (v *visitor) fired(r *rules.Rule) bool {
@@ -87,10 +90,17 @@ func (v *visitor) markFired(r *rules.Rule) {
 // after the last evaluation instant and within presence. ok is false when
 // there is none.
 func (v *visitor) nextTimer() (int64, bool) {
-	next, ok := int64(0), false
+	return v.timerInstant(v.lastEval+1, v.presentUntil, false)
+}
+
+// timerInstant is the first (or, with last, the last) of the visitor's
+// timer instants from..to: the onsets of the rules that can still fire and
+// the end of the cooldown.
+func (v *visitor) timerInstant(from, to int64, last bool) (int64, bool) {
+	found, ok := int64(0), false
 	consider := func(t int64) {
-		if t > v.lastEval && t <= v.presentUntil && (!ok || t < next) {
-			next, ok = t, true
+		if t >= from && t <= to && (!ok || (t < found) != last) {
+			found, ok = t, true
 		}
 	}
 	if v.cooldownEnd != never {
@@ -108,7 +118,59 @@ func (v *visitor) nextTimer() (int64, bool) {
 			consider(base + o.Offset)
 		}
 	}
-	return next, ok
+	return found, ok
+}
+
+// nextFiring is the first of the visitor's timer instants at which a rule
+// fires, if no event comes first. Between two events only time moves, so
+// the timer instants before it would fire nothing: the engine wakes the
+// visitor at this one and passes over the others (see passed). ok is false
+// when no timer instant fires.
+func (v *visitor) nextFiring() (int64, bool) {
+	// The first timer instant out of the cooldown: none before it fires,
+	// and each rule's first instant holding from it on is it or an onset
+	// of the rule — another timer instant.
+	from, ok := v.timerInstant(max(v.lastEval+1, v.cooldownEnd), v.presentUntil, false)
+	if !ok {
+		return 0, false
+	}
+	vars := v.vars(from, "")
+	first := v.presentUntil + 1 // none
+	for i := range v.widget.plan.rules {
+		rp := &v.widget.plan.rules[i]
+		r := rp.rule
+		if !r.Enabled || rp.needsEvent || v.fired(r) {
+			continue
+		}
+		if at, holds := rp.firstHolding(v, &vars, from, first); holds {
+			first = at
+			if at == from {
+				break
+			}
+		}
+	}
+	return first, first <= v.presentUntil
+}
+
+// passed brings the last evaluation instant up to the timer instants that
+// the engine passed over (see nextFiring) up to now: they were evaluation
+// instants where nothing fired. Only a late event, or a leave, which
+// evaluates nothing, can tell.
+func (v *visitor) passed(now int64) {
+	if t, ok := v.timerInstant(v.lastEval+1, min(now, v.presentUntil), true); ok {
+		v.lastEval = t
+	}
+}
+
+// earliest is the first instant at or after t at which time condition c
+// holds for v, if any.
+func (v *visitor) earliest(c *rules.Condition, t int64) (int64, bool) {
+	base := v.pageStart
+	if c.Variable == rules.TimeOnSite {
+		base = v.sessionStart
+	}
+	n, ok := c.Earliest(t - base)
+	return base + n, ok
 }
 
 func (v *visitor) vars(t int64, eventName string) rules.Vars {

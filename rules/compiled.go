@@ -69,7 +69,9 @@ var variableNames = map[string]Variable{
 	"pages_viewed": PagesViewed,
 }
 
-func (v Variable) isString() bool { return v <= EventName }
+// IsString reports whether the variable is a string: its conditions use
+// the string operators.
+func (v Variable) IsString() bool { return v <= EventName }
 func (v Variable) isURL() bool    { return v == CurrentURL || v == ReferralURL }
 
 // Operator is an operator of SPEC §3.
@@ -151,7 +153,7 @@ const (
 
 func (c *Condition) cost() int {
 	switch {
-	case !c.Variable.isString():
+	case !c.Variable.IsString():
 		return costNumber
 	case c.Operator == Matches:
 		return costRegexp
@@ -161,7 +163,7 @@ func (c *Condition) cost() int {
 
 // True evaluates the condition for vars.
 func (c *Condition) True(v *Vars) bool {
-	if c.Variable.isString() {
+	if c.Variable.IsString() {
 		var s string
 		switch c.Variable {
 		case CurrentURL:
@@ -197,6 +199,34 @@ func (c *Condition) True(v *Vars) bool {
 		return n < c.num
 	default:
 		return n <= c.num
+	}
+}
+
+// Timed reports whether the condition is on time_on_site or time_on_page:
+// the variables that change by time passing alone.
+func (c *Condition) Timed() bool { return c.Variable == TimeOnSite || c.Variable == TimeOnPage }
+
+// Earliest is, for a condition on time_on_site or time_on_page whose
+// variable is n ms now, the least value n' ≥ n at which the condition holds,
+// and false when it holds at none: time only grows. n' > n is always the
+// condition's onset (SPEC §4).
+func (c *Condition) Earliest(n int64) (int64, bool) {
+	switch c.Operator {
+	case Gte:
+		return max(n, c.num), true
+	case Gt:
+		return max(n, c.num+1), true
+	case Eq:
+		return c.num, n <= c.num
+	case Neq:
+		if n == c.num {
+			return n + 1, true
+		}
+		return n, true
+	case Lt:
+		return n, n < c.num
+	default: // Lte
+		return n, n <= c.num
 	}
 }
 

@@ -210,7 +210,7 @@ func (c *compiler) condition(cs *ConditionSpec, widget, rule string, ci, line in
 		return bad("value is required")
 	}
 	cond := Condition{Variable: v, Operator: op}
-	if v.isString() {
+	if v.IsString() {
 		if !op.isString() {
 			return bad("operator %q does not apply to string variable %q (use equals, not_equals, contains, not_contains, starts_with, ends_with or matches)", cs.Operator, cs.Variable)
 		}

@@ -143,3 +143,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Earliest agrees with True, time condition by time condition, and only
+// ever jumps to the condition's onset.
+func TestEarliestAgreesWithTrue(t *testing.T) {
+	for _, op := range []string{"eq", "neq", "gt", "gte", "lt", "lte"} {
+		for _, variable := range []string{"time_on_site", "time_on_page"} {
+			set, err := rules.Parse([]byte(`widgets: [{id: w, rules: [{id: r, invitation: {department: d, prompt: p}, conditions: [{variable: `+variable+`, operator: `+op+`, value: 2}]}]}]`), "t.yaml")
+			require.NoError(t, err)
+			r := set.Widget("w").Rules[0]
+			c := &r.Conditions[0]
+			require.True(t, c.Timed())
+			at := func(n int64) *rules.Vars { return &rules.Vars{TimeOnSite: n, TimeOnPage: n} }
+			for n := int64(0); n < 4000; n++ {
+				got, ok := c.Earliest(n)
+				want, wantOK := int64(-1), false
+				for m := n; m < 5000; m++ {
+					if c.True(at(m)) {
+						want, wantOK = m, true
+						break
+					}
+				}
+				require.Equal(t, wantOK, ok, "%s %s at %d", variable, op, n)
+				if !ok {
+					continue
+				}
+				require.Equal(t, want, got, "%s %s at %d", variable, op, n)
+				if got > n {
+					require.Equal(t, []rules.Onset{{Base: c.Variable, Offset: got}}, r.Onsets, "%s %s at %d", variable, op, n)
+				}
+			}
+		}
+	}
+}
