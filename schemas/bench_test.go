@@ -204,3 +204,22 @@ func BenchmarkEventMsgpackDecode(b *testing.B) {
 type byteBuffer []byte
 
 func (w *byteBuffer) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
+
+// BenchmarkDecodeEventBorrowed is the decoding of `beckon eval`: strings
+// alias the line.
+func BenchmarkDecodeEventBorrowed(b *testing.B) {
+	data := []byte(benchLine)
+	var d Decoder
+	var ev Event
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.DecodeEventBorrowed(data, &ev); err != nil {
+			b.Fatal(err)
+		}
+		if err := ev.Validate(true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wantBenchEvent(b, &ev)
+}

@@ -1,9 +1,10 @@
 package schemas
 
 import (
-	"bytes"
 	"encoding/binary"
+	"bytes"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -164,18 +165,23 @@ func (s *scanner) object(ev *Event) error {
 		s.pos++
 		return nil
 	}
+	next := fID // the key expected next, in the order AppendEventJSON writes them
 	for {
 		s.skipSpace()
-		key, err := s.stringBytes("")
-		if err != nil {
-			return err
+		field, ok := s.knownKey(next)
+		if !ok {
+			key, err := s.stringBytes("")
+			if err != nil {
+				return err
+			}
+			field = fieldOf(key)
+			s.skipSpace()
+			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+				return syntax("", "expected : after a key")
+			}
+			s.pos++
 		}
-		field := fieldOf(key)
-		s.skipSpace()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return syntax("", "expected : after a key")
-		}
-		s.pos++
+		next = field + 1
 		s.skipSpace()
 		if err := s.value(field, ev); err != nil {
 			return err
@@ -213,6 +219,36 @@ const (
 )
 
 var fieldNames = [...]string{"", "id", "type", "widget_id", "visitor_id", "ts", "url", "referrer", "title", "name", "client_ts", "sent_ts"}
+
+// keyLiterals are the keys as compact JSON writes them, colon included.
+var keyLiterals = func() (lits [len(fieldNames)]string) {
+	for f, name := range fieldNames[1:] {
+		lits[f+1] = `"` + name + `":`
+	}
+	return lits
+}()
+
+// knownKey reads a key of the event and its colon, written as compact JSON
+// writes them — the common case, where the key is most often the one
+// expected next — without scanning it as a string. ok is false for
+// anything else, which the caller reads the long way.
+func (s *scanner) knownKey(expected field) (field, bool) {
+	rest := s.data[s.pos:]
+	if len(rest) < 5 || rest[0] != '"' { // "ts": is the shortest
+		return 0, false
+	}
+	if expected < field(len(keyLiterals)) && bytes.HasPrefix(rest, []byte(keyLiterals[expected])) {
+		s.pos += len(keyLiterals[expected])
+		return expected, true
+	}
+	for f := fID; f < field(len(keyLiterals)); f++ {
+		if bytes.HasPrefix(rest, []byte(keyLiterals[f])) {
+			s.pos += len(keyLiterals[f])
+			return f, true
+		}
+	}
+	return 0, false
+}
 
 func fieldOf(key []byte) field {
 	switch string(key) { // the compiler does not allocate for this conversion
@@ -256,6 +292,15 @@ func (s *scanner) value(f field, ev *Event) error {
 	}
 	if c != '"' {
 		return syntax(name, "must be a string")
+	}
+	if f == fTS && s.pos+25 < len(s.data) && s.data[s.pos+25] == '"' {
+		// The fixed form of a time, checked character by character, needs
+		// no scan for escapes.
+		if ms, ok := parseFixedMillis(s.data[s.pos+1 : s.pos+25]); ok {
+			ev.TS = ms
+			s.pos += 26
+			return nil
+		}
 	}
 	raw, err := s.stringBytes(name)
 	if err != nil {
@@ -333,20 +378,17 @@ func (s *scanner) stringBytes(name string) ([]byte, error) {
 	}
 	s.pos++
 	start := s.pos
-	// Fast path: most strings are printable ASCII without escapes. Find the
-	// closing quote with the SIMD IndexByte and check the bytes before it a
-	// word at a time; anything else takes the byte loop below.
-	if end := bytes.IndexByte(s.data[start:], '"'); end >= 0 {
-		raw := s.data[start : start+end]
-		if plainASCII(raw) {
-			s.pos = start + end + 1
-			return raw, nil
-		}
-	}
 	ascii := true
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
-		switch {
+	for {
+		// Find the first byte that ends plain text — a quote, a backslash,
+		// a control character or, until one is seen, a non-ASCII byte — a
+		// word at a time.
+		n := stringStop(s.data[s.pos:], ascii)
+		s.pos += n
+		if s.pos >= len(s.data) {
+			return nil, syntax(name, "unterminated string")
+		}
+		switch c := s.data[s.pos]; {
 		case c == '"':
 			raw := s.data[start:s.pos]
 			s.pos++
@@ -358,36 +400,42 @@ func (s *scanner) stringBytes(name string) ([]byte, error) {
 			return s.escapedString(start, name)
 		case c < 0x20:
 			return nil, syntax(name, "control character in string")
-		case c >= 0x80:
+		default: // c >= 0x80: UTF-8, checked as a whole at the end
 			ascii = false
+			s.pos++
 		}
-		s.pos++
 	}
-	return nil, syntax(name, "unterminated string")
 }
 
-// plainASCII reports whether b holds only printable ASCII other than the
-// backslash: bytes 0x20–0x7f but '\\'.
-func plainASCII(b []byte) bool {
-	const lo, hi, bs = 0x2020202020202020, 0x8080808080808080, 0x5c5c5c5c5c5c5c5c
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		// A byte below 0x20 borrows into its high bit, a byte at or above
-		// 0x80 has it already, and a backslash is a zero byte of w^bs
-		// (found by the classic has-zero-byte test). A borrow into the next
-		// byte starts only at a byte that is found already.
-		x := w ^ bs
-		if ((w-lo)|w)&hi != 0 || (x-0x0101010101010101)&^x&hi != 0 {
-			return false
-		}
-		b = b[8:]
+// stringStop is the index in b of the first quote, backslash or control
+// character, or, when ascii, of the first byte of those or at or above
+// 0x80; len(b) if there is none.
+func stringStop(b []byte, ascii bool) int {
+	const ones, hi = 0x0101010101010101, 0x8080808080808080
+	const quotes, slashes, spaces = 0x2222222222222222, 0x5c5c5c5c5c5c5c5c, 0x2020202020202020
+	high := uint64(hi)
+	if !ascii {
+		high = 0
 	}
-	for _, c := range b {
-		if c < 0x20 || c >= 0x80 || c == '\\' {
-			return false
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A zero byte of w^quotes or w^slashes, or a byte of w below 0x20,
+		// sets its high bit here (the classic has-zero-byte test): exact at
+		// the lowest such byte, which is the one wanted, as a borrow only
+		// runs upwards from a byte that is found already.
+		q, bs := w^quotes, w^slashes
+		m := ((q-ones)&^q | (bs-ones)&^bs | (w-spaces)&^w | w&high) & hi
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
-	return true
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 || (ascii && c >= 0x80) {
+			return i
+		}
+	}
+	return i
 }
 
 func (s *scanner) escapedString(start int, name string) ([]byte, error) {
