@@ -26,6 +26,12 @@ type Engine struct {
 	stats   Stats
 	ids     idArena
 	free    []*visitor // states of expired visitors, for reuse
+	// retired are states expired since the timer queue last opened a slot:
+	// a near heap entry left behind may still point at them and compare
+	// their ids (see timerQueue), so they are kept as they are and reused
+	// only after it has.
+	retired      []*visitor
+	retiredEpoch uint64
 	// everyInstant: wake visitors at every timer instant, as SPEC §4 says,
 	// instead of only at those where a rule fires. The same output, slower:
 	// the tests' reference.
@@ -46,7 +52,8 @@ type widgetState struct {
 	rules    *rules.Widget
 	plan     *widgetPlan
 	visitors visitorIndex
-	strings  map[string]interned // urls, titles, referrers and event names
+	strings  map[string]*interned // urls, titles, referrers and event names
+	empty    *interned            // ""
 	// copyStrings: the events' strings are borrowed (CopyEventStrings).
 	copyStrings bool
 }
@@ -71,19 +78,19 @@ type interned struct {
 // what it would without interning.
 const maxInterned = 1 << 16
 
-// intern returns the widget's copy of s, to keep, and its bits.
-func (w *widgetState) intern(s string) (string, uint64) {
+// intern returns the widget's copy of s, to keep, with its bits.
+func (w *widgetState) intern(s string) *interned {
 	if s == "" {
-		return "", w.plan.empty
+		return w.empty
 	}
 	if in, ok := w.strings[s]; ok {
-		return in.s, in.bits
+		return in
 	}
-	in := interned{s: w.keep(s), bits: w.plan.bits(s)}
+	in := &interned{s: w.keep(s), bits: w.plan.bits(s)}
 	if len(w.strings) < maxInterned {
 		w.strings[in.s] = in
 	}
-	return in.s, in.bits
+	return in
 }
 
 // CopyEventStrings tells the engine that the strings of the events given
@@ -101,7 +108,9 @@ func (e *Engine) CopyEventStrings() {
 func New(set *rules.Set) *Engine {
 	e := &Engine{rules: set, widgets: make(map[string]*widgetState), now: never}
 	for _, w := range set.Widgets() {
-		ws := &widgetState{rules: w, plan: newWidgetPlan(w), visitors: newVisitorIndex(), strings: make(map[string]interned)}
+		plan := newWidgetPlan(w)
+		ws := &widgetState{rules: w, plan: plan, visitors: newVisitorIndex(),
+			strings: make(map[string]*interned), empty: &interned{bits: plan.empty}}
 		e.widgets[w.ID] = ws
 		e.list = append(e.list, ws)
 	}
@@ -164,7 +173,8 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	}
 	if v == nil {
 		v = e.newVisitor()
-		*v = visitor{id: w.keep(ev.VisitorID), widget: w, lastEval: never}
+		*v = visitor{widget: w, lastEval: never}
+		v.setID(ev.VisitorID)
 		w.visitors.add(v)
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
@@ -173,7 +183,7 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	switch {
 	case ev.Type == schemas.PageView:
 		v.startPage(t, ev.URL, ev.Title)
-	case ev.Type != schemas.Leave && ev.URL != "" && (v.pages == 0 || ev.URL != v.pageURL):
+	case ev.Type != schemas.Leave && ev.URL != "" && (v.pages == 0 || ev.URL != v.page.s):
 		v.startPage(t, ev.URL, ev.Title)
 	}
 	v.lastEvent = t
@@ -237,9 +247,9 @@ func (e *Engine) wake(v *visitor, out []schemas.Invitation) []schemas.Invitation
 	if v.wake >= v.expiry() {
 		v.widget.visitors.remove(v)
 		e.stats.Expired++
-		if len(e.free) < maxFree {
-			*v = visitor{}
-			e.free = append(e.free, v)
+		e.recycle()
+		if len(e.free)+len(e.retired) < maxFree {
+			e.retired = append(e.retired, v) // as it is: see retired
 		}
 		return out
 	}
@@ -255,6 +265,7 @@ const maxFree = 1 << 18
 // newVisitor reuses the state of an expired visitor, so that the steady
 // state of visitors coming and going allocates nothing.
 func (e *Engine) newVisitor() *visitor {
+	e.recycle()
 	if n := len(e.free); n > 0 {
 		v := e.free[n-1]
 		e.free[n-1] = nil
@@ -262,6 +273,17 @@ func (e *Engine) newVisitor() *visitor {
 		return v
 	}
 	return new(visitor)
+}
+
+// recycle makes the retired states reusable once the timer queue has
+// opened a slot since they expired.
+func (e *Engine) recycle() {
+	if epoch := e.timers.epoch(); epoch != e.retiredEpoch {
+		e.free = append(e.free, e.retired...)
+		clear(e.retired)
+		e.retired = e.retired[:0]
+		e.retiredEpoch = epoch
+	}
 }
 
 func (e *Engine) reschedule(v *visitor) {
@@ -289,8 +311,7 @@ func (e *Engine) evaluate(v *visitor, t int64, trigger schemas.Trigger, eventNam
 	plan := v.widget.plan
 	bits := v.strBits // with the bits of "" for event_name
 	if eventName != "" {
-		_, name := v.widget.intern(eventName)
-		bits = plan.with(bits, rules.EventName, name)
+		bits = plan.with(bits, rules.EventName, v.widget.intern(eventName).bits)
 	}
 	for i := range plan.rules {
 		rp := &plan.rules[i]
@@ -312,7 +333,7 @@ func (e *Engine) invitation(v *visitor, r *rules.Rule, t int64, trigger schemas.
 	return schemas.Invitation{
 		InvitationID: e.ids.invitationID(sid, r.ID, v.pages, t, trigger),
 		WidgetID:     w.ID,
-		VisitorID:    v.id,
+		VisitorID:    e.ids.clone(v.id), // v.id changes when v is reused
 		SessionID:    sid,
 		RuleID:       r.ID,
 		RuleName:     r.Name,
@@ -322,6 +343,6 @@ func (e *Engine) invitation(v *visitor, r *rules.Rule, t int64, trigger schemas.
 		ImageURL:     r.Invitation.ImageURL,
 		At:           t,
 		Trigger:      trigger,
-		PageURL:      v.pageURL,
+		PageURL:      v.page.s,
 	}
 }

@@ -31,6 +31,14 @@ func (a *idArena) string(b []byte) string {
 	return unsafe.String(&a.chunk[start], len(b))
 }
 
+// clone returns a copy of s.
+func (a *idArena) clone(s string) string {
+	if s == "" {
+		return ""
+	}
+	return a.string(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
 // sessionID is derived from who the session belongs to and when it started.
 func (a *idArena) sessionID(widget, visitor string, start int64) string {
 	var in [320]byte

@@ -58,8 +58,7 @@ func planHoldsAsRule(t *testing.T, set *rules.Set) {
 			vars := v.vars(at, name)
 			vars.TimeOnPage = int64(r.IntN(200_000))
 			vars.PagesViewed = int64(r.IntN(20)) * 1000
-			_, nameBits := w.intern(name)
-			bits := w.plan.with(v.strBits, rules.EventName, nameBits)
+			bits := w.plan.with(v.strBits, rules.EventName, w.intern(name).bits)
 			for i := range w.plan.rules {
 				rp := &w.plan.rules[i]
 				if got, want := rp.holds(bits, &vars), rp.rule.Holds(&vars); got != want {

@@ -23,7 +23,10 @@ import "slices"
 // queue alone, and the visitor moves on when its stale key comes up. An
 // earlier wake moves it at once. Near heap entries are not removed when
 // their visitor moves: an entry counts only while its visitor is in the
-// near heap with that key (visitor.qpos, visitor.qkey).
+// near heap with that key (visitor.qpos, visitor.qkey), and the state of a
+// visitor that expires is not reused for another until the near heap has
+// been emptied (epoch), so that an entry left behind never points at
+// another visitor — whose id would change the order of the heap.
 type timerQueue struct {
 	near    nearHeap
 	nearEnd int64         // every key in the wheel is at or after it; a multiple of slotWidth
@@ -31,6 +34,7 @@ type timerQueue struct {
 	pool    [][]wakeEntry // emptied lists, for slots to fill (see grow)
 	n       int           // visitors queued
 	slotted int           // ... of which in the wheel
+	opened  uint64        // times the near heap was emptied and refilled (see epoch)
 }
 
 const (
@@ -56,6 +60,11 @@ func slotOf(at int64) int { return int(at>>slotShift) & wheelMask }
 
 func (q *timerQueue) len() int { return q.n }
 
+// epoch changes whenever the near heap has been emptied since: then no
+// entry left in it by a visitor that moved on points at any state that
+// expired before.
+func (q *timerQueue) epoch() uint64 { return q.opened }
+
 // schedule queues v at its wake, or moves it there when the wake is before
 // its key.
 func (q *timerQueue) schedule(v *visitor) {
@@ -76,6 +85,7 @@ func (q *timerQueue) schedule(v *visitor) {
 // reset starts an empty queue's wheel at instant at, whatever the time was
 // when it last emptied.
 func (q *timerQueue) reset(at int64) {
+	q.opened++
 	clear(q.near) // entries of visitors that have moved on
 	q.near = q.near[:0]
 	q.nearEnd = at &^ (slotWidth - 1)
@@ -148,6 +158,7 @@ func (q *timerQueue) due(limit int64) *visitor {
 // open moves the wheel's next slot into the near heap, each visitor at its
 // current wake, which may belong to a later slot or a later lap.
 func (q *timerQueue) open() {
+	q.opened++ // the near heap is empty
 	i := slotOf(q.nearEnd)
 	q.nearEnd += slotWidth
 	s, kept := q.slots[i], 0

@@ -1,6 +1,11 @@
 package processor
 
-import "github.com/beckon-chat/beckon/rules"
+import (
+	"strings"
+	"unsafe"
+
+	"github.com/beckon-chat/beckon/rules"
+)
 
 // never is a time before every other: no cooldown, no evaluation yet.
 const never = int64(-1 << 63)
@@ -10,7 +15,7 @@ const never = int64(-1 << 63)
 // strings share their bytes with the widget's intern table, and the rules
 // fired are bit sets indexed by rule position.
 type visitor struct {
-	id     string
+	id     string // in idBuf when it fits: see setID
 	widget *widgetState
 
 	sessionStart int64
@@ -30,9 +35,27 @@ type visitor struct {
 	firedPage    uint64 // once_per_page rules fired on this page
 	strBits      uint64 // the bits of its url, title and referral, and of "" as event name (see widgetPlan)
 
-	pageURL   string
-	pageTitle string
-	referral  string
+	page  *interned // current_url
+	title *interned // page_title
+	ref   *interned // referral_url
+
+	idBuf [maxInlineID]byte
+}
+
+// maxInlineID is the longest visitor id kept inside the visitor: the
+// tracker's ids are 22 characters.
+const maxInlineID = 24
+
+// setID gives v its id, in v's own memory when it fits, so that telling a
+// visitor by its id (visitorIndex) reads no other cache line. Such an id
+// changes when the state is reused: what outlives the state takes a copy.
+func (v *visitor) setID(id string) {
+	if len(id) > maxInlineID {
+		v.id = strings.Clone(id)
+		return
+	}
+	n := copy(v.idBuf[:], id)
+	v.id = unsafe.String(&v.idBuf[0], n)
 }
 
 // expiry is the first instant at which the next event would start a new
@@ -49,21 +72,17 @@ func (v *visitor) startSession(t int64, pos uint64, referrer string) {
 	v.firedSession = 0
 	v.firedPage = 0
 	v.cooldownEnd = never
-	v.pageURL = ""
-	v.pageTitle = ""
-	var ref uint64
-	v.referral, ref = v.widget.intern(referrer)
-	p := v.widget.plan
-	v.strBits = p.with(p.empty, rules.ReferralURL, ref)
+	w := v.widget
+	v.page, v.title = w.empty, w.empty
+	v.ref = w.intern(referrer)
+	v.strBits = w.plan.with(w.empty.bits, rules.ReferralURL, v.ref.bits)
 }
 
 func (v *visitor) startPage(t int64, url, title string) {
 	v.pageStart = t
-	var urlBits, titleBits uint64
-	v.pageURL, urlBits = v.widget.intern(url)
-	v.pageTitle, titleBits = v.widget.intern(title)
-	p := v.widget.plan
-	v.strBits = p.with(p.with(v.strBits, rules.CurrentURL, urlBits), rules.PageTitle, titleBits)
+	w := v.widget
+	v.page, v.title = w.intern(url), w.intern(title)
+	v.strBits = w.plan.with(w.plan.with(v.strBits, rules.CurrentURL, v.page.bits), rules.PageTitle, v.title.bits)
 	v.pages++
 	v.firedPage = 0
 }
@@ -175,9 +194,9 @@ func (v *visitor) earliest(c *rules.Condition, t int64) (int64, bool) {
 
 func (v *visitor) vars(t int64, eventName string) rules.Vars {
 	return rules.Vars{
-		CurrentURL:  v.pageURL,
-		ReferralURL: v.referral,
-		PageTitle:   v.pageTitle,
+		CurrentURL:  v.page.s,
+		ReferralURL: v.ref.s,
+		PageTitle:   v.title.s,
 		EventName:   eventName,
 		TimeOnSite:  t - v.sessionStart,
 		TimeOnPage:  t - v.pageStart,

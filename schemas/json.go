@@ -1,8 +1,8 @@
 package schemas
 
 import (
-	"encoding/binary"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"unicode/utf16"
