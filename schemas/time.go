@@ -12,8 +12,59 @@ func FormatTime(ms int64) string {
 }
 
 // AppendTime appends FormatTime(ms) to b without allocating when b has room.
+// Times of the years 0000–9999 are written by hand, the others by the time
+// package.
 func AppendTime(b []byte, ms int64) []byte {
-	return time.UnixMilli(ms).UTC().AppendFormat(b, TimeLayout)
+	if ms < minMillis || ms > maxMillis {
+		return time.UnixMilli(ms).UTC().AppendFormat(b, TimeLayout)
+	}
+	days, msOfDay := ms/86_400_000, ms%86_400_000
+	if msOfDay < 0 {
+		days, msOfDay = days-1, msOfDay+86_400_000
+	}
+	y, m, d := civilFromDays(days)
+	b = append4(b, y)
+	b = append(b, '-')
+	b = append2(b, m)
+	b = append(b, '-')
+	b = append2(b, d)
+	b = append(b, 'T')
+	b = append2(b, msOfDay/3_600_000)
+	b = append(b, ':')
+	b = append2(b, msOfDay/60_000%60)
+	b = append(b, ':')
+	b = append2(b, msOfDay/1000%60)
+	b = append(b, '.', byte('0'+msOfDay/100%10), byte('0'+msOfDay/10%10), byte('0'+msOfDay%10), 'Z')
+	return b
+}
+
+func append2(b []byte, n int64) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+
+func append4(b []byte, n int64) []byte {
+	return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+}
+
+// civilFromDays is the inverse of daysFromCivil (H. Hinnant's algorithm).
+func civilFromDays(z int64) (y, m, d int64) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	y = yoe + era*400
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }
 
 // ParseTime reads an RFC 3339 time into unix milliseconds, truncating any

@@ -116,3 +116,18 @@ func TestFormatThenParseRoundTrips(t *testing.T) {
 		assert.Equal(t, m, got)
 	}
 }
+
+// The hand-written AppendTime writes what the time package writes, over the
+// whole range of four-digit years and past it.
+func TestAppendTimeAgreesWithTimeFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	edges := []int64{minMillis, minMillis + 1, maxMillis, maxMillis - 1, minMillis - 1, maxMillis + 1, 0, -1, 1, 951782400000, 951868799999, 4107542399999}
+	for i := range 200_000 {
+		ms := r.Int64N(maxMillis-minMillis+1) + minMillis
+		if i < len(edges) {
+			ms = edges[i]
+		}
+		want := time.UnixMilli(ms).UTC().AppendFormat(nil, TimeLayout)
+		require.Equal(t, string(want), string(AppendTime(nil, ms)), "%d", ms)
+	}
+}
