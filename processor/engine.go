@@ -164,12 +164,18 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 	e.stats.Events++
 	v := w.visitors.get(ev.VisitorID)
 	t := ev.TS
+	// same: the event leaves the visitor on the same page of the same
+	// session, with the same rules fired and cooldown — all that decides
+	// which of its timer instants fire (see presenceMoved).
+	same := v != nil
+	var prevWake, prevPresent int64
 	if v != nil {
 		if (t < e.now || ev.Type == schemas.Leave) && !e.everyInstant {
 			v.passed(e.now)
 		}
 		// Clamp: a visitor's time never goes back (SPEC §2).
 		t = max(t, v.lastEvent, v.lastEval)
+		prevWake, prevPresent = v.wake, v.presentUntil
 	}
 	if v == nil {
 		v = e.newVisitor()
@@ -179,25 +185,37 @@ func (e *Engine) Apply(ev *schemas.Event, out []schemas.Invitation) []schemas.In
 		v.startSession(t, e.pos, ev.Referrer)
 	} else if t-v.lastEvent > w.rules.SessionTimeout {
 		v.startSession(t, e.pos, ev.Referrer)
+		same = false
 	}
 	switch {
 	case ev.Type == schemas.PageView:
 		v.startPage(t, ev.URL, ev.Title)
+		same = false
 	case ev.Type != schemas.Leave && ev.URL != "" && (v.pages == 0 || ev.URL != v.page.s):
 		v.startPage(t, ev.URL, ev.Title)
+		same = false
 	}
 	v.lastEvent = t
 	if ev.Type == schemas.Leave {
-		v.presentUntil = t
+		v.presentUntil = t // presence ends: timers after it are gone
+		same = false
 	} else {
 		v.presentUntil = t + w.rules.PresenceTimeout
 		name := ""
 		if ev.Type == schemas.Custom {
 			name = ev.Name
 		}
+		n := len(out)
 		out = e.evaluate(v, t, schemas.TriggerEvent, name, out)
+		if len(out) > n {
+			same = false // a rule fired
+		}
 	}
-	e.reschedule(v)
+	if same && !e.everyInstant {
+		e.presenceMoved(v, prevWake, prevPresent)
+	} else {
+		e.reschedule(v)
+	}
 	return out
 }
 
@@ -284,6 +302,23 @@ func (e *Engine) recycle() {
 		e.retired = e.retired[:0]
 		e.retiredEpoch = epoch
 	}
+}
+
+// presenceMoved reschedules a visitor after an event that only moved its
+// presence on (same, in Apply). Which of its timer instants fire has not
+// changed (see visitor.nextFiring): its wake is still the first of them,
+// unless none came before the old presence deadline; then the first after
+// it is looked for.
+func (e *Engine) presenceMoved(v *visitor, prevWake, prevPresent int64) {
+	if prevWake <= prevPresent {
+		return // a firing instant, still the first: the queue has it
+	}
+	if t, ok := v.nextFiringAfter(max(v.lastEval, prevPresent)); ok {
+		v.wake = t
+	} else {
+		v.wake = v.expiry()
+	}
+	e.timers.schedule(v)
 }
 
 func (e *Engine) reschedule(v *visitor) {

@@ -106,6 +106,17 @@ func TestPresenceEndsTimers(t *testing.T) {
 	assert.Empty(t, run(t, set, ev(schemas.PageView, "v", 0, "https://x/a")))
 }
 
+// A heartbeat moves presence on: an onset just past the old deadline, which
+// was no timer instant then, becomes one.
+func TestHeartbeatBringsOnsetIntoPresence(t *testing.T) {
+	set := mustRules(t, widget("  presence_timeout: 10s\n", rule("r", "", "{variable: time_on_page, operator: gte, value: 10.001}")))
+	assert.Equal(t, []string{"r@10001/timer"}, run(t, set,
+		ev(schemas.PageView, "v", 0, "https://x/a"), // deadline 10000: the onset 10001 is past it
+		ev(schemas.Heartbeat, "v", 5000, "https://x/a"),
+	))
+	assert.Empty(t, run(t, set, ev(schemas.PageView, "v", 0, "https://x/a")))
+}
+
 func TestLeaveThenReturnRestoresPresence(t *testing.T) {
 	set := mustRules(t, widget("", rule("r", "", "{variable: time_on_page, operator: gte, value: 10}")))
 	got := run(t, set,

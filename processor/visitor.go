@@ -145,11 +145,15 @@ func (v *visitor) timerInstant(from, to int64, last bool) (int64, bool) {
 // the timer instants before it would fire nothing: the engine wakes the
 // visitor at this one and passes over the others (see passed). ok is false
 // when no timer instant fires.
-func (v *visitor) nextFiring() (int64, bool) {
+func (v *visitor) nextFiring() (int64, bool) { return v.nextFiringAfter(v.lastEval) }
+
+// nextFiringAfter is nextFiring when the timer instants up to after, at or
+// after the last evaluation instant, are known to fire nothing.
+func (v *visitor) nextFiringAfter(after int64) (int64, bool) {
 	// The first timer instant out of the cooldown: none before it fires,
 	// and each rule's first instant holding from it on is it or an onset
 	// of the rule — another timer instant.
-	from, ok := v.timerInstant(max(v.lastEval+1, v.cooldownEnd), v.presentUntil, false)
+	from, ok := v.timerInstant(max(after+1, v.cooldownEnd), v.presentUntil, false)
 	if !ok {
 		return 0, false
 	}
