@@ -322,11 +322,14 @@ func (e *Engine) presenceMoved(v *visitor, prevWake, prevPresent int64) {
 }
 
 func (e *Engine) reschedule(v *visitor) {
-	next := v.nextFiring
+	var t int64
+	var ok bool
 	if e.everyInstant {
-		next = v.nextTimer
+		t, ok = v.nextTimer()
+	} else {
+		t, ok = v.nextFiring()
 	}
-	if t, ok := next(); ok {
+	if ok {
 		v.wake = t
 	} else {
 		v.wake = v.expiry()
