@@ -223,3 +223,27 @@ func BenchmarkDecodeEventBorrowed(b *testing.B) {
 	}
 	wantBenchEvent(b, &ev)
 }
+
+// BenchmarkUnmarshalEvent is how the processors decode an event: by hand,
+// bounds-checked, copying each string (Copy) or borrowing it (Borrowed).
+func BenchmarkUnmarshalEvent(b *testing.B) {
+	ev := benchEvent(b)
+	data, err := msgpack.Marshal(&ev)
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name string
+		fn   func([]byte, *Event) error
+	}{{"Copy", UnmarshalEvent}, {"Borrowed", UnmarshalEventBorrowed}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var got Event
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.fn(data, &got); err != nil {
+					b.Fatal(err)
+				}
+			}
+			require.Equal(b, ev, got)
+		})
+	}
+}

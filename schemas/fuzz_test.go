@@ -185,6 +185,10 @@ func FuzzEventMsgpack(f *testing.F) {
 		wantErr := msgpack.NewDecoder(bytes.NewReader(data)).Decode(&want)
 		var ev Event
 		err := UnmarshalEvent(data, &ev)
+		var borrowed Event
+		berr := UnmarshalEventBorrowed(bytes.Clone(data), &borrowed)
+		require.Equal(t, err == nil, berr == nil)
+		require.Equal(t, ev, borrowed)
 		// msgpack reads an extension header before a map as if it were not
 		// there, whatever length it claims; UnmarshalEvent rejects that.
 		extWrapped := len(data) > 0 && (0xc7 <= data[0] && data[0] <= 0xc9 || 0xd4 <= data[0] && data[0] <= 0xd8)

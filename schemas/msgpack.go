@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -213,19 +214,153 @@ func (w *mpWriter) int(k string, v int64) {
 }
 
 // UnmarshalEvent decodes a msgpack event as msgpack.Unmarshal does, after
-// checking that no length in data claims more bytes than data holds.
-// Prefer it to msgpack.Unmarshal for messages from the network: msgpack
-// (v5.4.1) keeps the scratch buffer it grew for a length it could not read
-// in its pooled decoders, so that each message with a length of gigabytes
-// makes every later decode slower and the process larger. An extension
-// header before the map, which msgpack skips whatever length it claims, is
-// rejected too.
-func UnmarshalEvent(data []byte, ev *Event) error {
+// checking that no length in data claims more bytes than data holds. It is
+// written by hand for the one flat shape of an event, since the processors
+// decode every event: no allocation but the strings, and none for those
+// with UnmarshalEventBorrowed. Prefer it to msgpack.Unmarshal for messages
+// from the network: msgpack (v5.4.1) keeps the scratch buffer it grew for a
+// length it could not read in its pooled decoders, so that each message
+// with a length of gigabytes makes every later decode slower and the
+// process larger. An extension header before the map, which msgpack skips
+// whatever length it claims, is rejected too.
+func UnmarshalEvent(data []byte, ev *Event) error { return unmarshalEvent(data, ev, false) }
+
+// UnmarshalEventBorrowed is UnmarshalEvent without a copy of each string:
+// the event's strings alias data, so they are valid only while data's
+// bytes stay unchanged.
+func UnmarshalEventBorrowed(data []byte, ev *Event) error { return unmarshalEvent(data, ev, true) }
+
+func unmarshalEvent(data []byte, ev *Event, borrow bool) error {
+	*ev = Event{}
 	if err := checkMsgpackLengths(data); err != nil {
-		*ev = Event{}
 		return err
 	}
-	return msgpack.Unmarshal(data, ev)
+	// Every length is within data from here on.
+	c, p := data[0], 1
+	var n int
+	switch {
+	case c == 0xc0: // nil: no fields
+		return nil
+	case 0x80 <= c && c <= 0x8f:
+		n = int(c & 0x0f)
+	case c == 0xde || c == 0xdf:
+		n, p = mpUint(data, p, map8to32(c))
+	default:
+		return syntax("", fmt.Sprintf("event is not a msgpack map: code %#x", c))
+	}
+	for range n {
+		key, q, ok := mpString(data, p)
+		if !ok {
+			return syntax("", fmt.Sprintf("bad map key: code %#x", data[p]))
+		}
+		p = q
+		f := fieldOf(key)
+		switch f {
+		case fUnknown:
+			p = skipMsgpack(data, p)
+		case fTS, fClientTS, fSentTS:
+			v, q, ok := mpInt(data, p)
+			if !ok {
+				return syntax(string(key), "must be an integer of unix milliseconds")
+			}
+			p = q
+			switch f {
+			case fTS:
+				ev.TS = v
+			case fClientTS:
+				ev.ClientTS = v
+			default:
+				ev.SentTS = v
+			}
+		default:
+			raw, q, ok := mpString(data, p)
+			if !ok {
+				return syntax(string(key), "must be a string")
+			}
+			p = q
+			v := ""
+			switch {
+			case len(raw) == 0:
+			case borrow:
+				v = unsafe.String(&raw[0], len(raw))
+			default:
+				v = string(raw)
+			}
+			switch f {
+			case fID:
+				ev.ID = v
+			case fType:
+				ev.Type = eventType(raw)
+			case fWidget:
+				ev.WidgetID = v
+			case fVisitor:
+				ev.VisitorID = v
+			case fURL:
+				ev.URL = v
+			case fReferrer:
+				ev.Referrer = v
+			case fTitle:
+				ev.Title = v
+			case fName:
+				ev.Name = v
+			}
+		}
+	}
+	return nil
+}
+
+// mpString reads a str, a bin or nil (""), as msgpack's DecodeString, at
+// p of data whose lengths are checked.
+func mpString(data []byte, p int) (s []byte, next int, ok bool) {
+	c := data[p]
+	p++
+	var n int
+	switch {
+	case c == 0xc0:
+		return nil, p, true
+	case 0xa0 <= c && c <= 0xbf:
+		n = int(c & 0x1f)
+	case c == 0xd9 || c == 0xda || c == 0xdb || c == 0xc4 || c == 0xc5 || c == 0xc6:
+		n, p = mpUint(data, p, map8to32(c))
+	default:
+		return nil, p, false
+	}
+	return data[p : p+n], p + n, true
+}
+
+// mpInt reads an integer or nil (0), as msgpack's DecodeInt64, at p of data
+// whose lengths are checked.
+func mpInt(data []byte, p int) (v int64, next int, ok bool) {
+	c := data[p]
+	p++
+	switch {
+	case c <= 0x7f || c >= 0xe0: // fixints
+		return int64(int8(c)), p, true
+	case c == 0xc0:
+		return 0, p, true
+	case c >= 0xcc && c <= 0xd3:
+		size := fixedSize(c)
+		u, p := mpUint(data, p, size)
+		switch c {
+		case 0xd0:
+			return int64(int8(u)), p, true
+		case 0xd1:
+			return int64(int16(u)), p, true
+		case 0xd2:
+			return int64(int32(u)), p, true
+		}
+		return int64(uint64(u)), p, true // uint8–64, int64
+	}
+	return 0, p, false
+}
+
+// mpUint reads a big-endian unsigned integer of size bytes at p.
+func mpUint(data []byte, p, size int) (int, int) {
+	var n uint64
+	for _, b := range data[p : p+size] {
+		n = n<<8 | uint64(b)
+	}
+	return int(n), p + size
 }
 
 // UnmarshalInvitation is UnmarshalEvent for an invitation.
@@ -241,11 +376,24 @@ func UnmarshalInvitation(data []byte, inv *Invitation) error {
 // decoding it and fails when a string, binary, extension, array or map
 // claims more than the bytes left. It neither allocates nor recurses.
 func checkMsgpackLengths(data []byte) error {
+	_, err := walkMsgpack(data, 0)
+	return err
+}
+
+// skipMsgpack is the end of the value at p in data, whose lengths are
+// checked (checkMsgpackLengths).
+func skipMsgpack(data []byte, p int) int {
+	end, _ := walkMsgpack(data, p)
+	return end
+}
+
+// walkMsgpack walks the msgpack value at p in data and returns where it
+// ends; see checkMsgpackLengths.
+func walkMsgpack(data []byte, p int) (int, error) {
 	pending := 1 // values still to walk
-	p := 0
 	for ; pending > 0; pending-- {
 		if p >= len(data) {
-			return syntax("", "msgpack value ends early")
+			return p, syntax("", "msgpack value ends early")
 		}
 		c := data[p]
 		p++
@@ -262,7 +410,7 @@ func checkMsgpackLengths(data []byte) error {
 			var n int
 			lenBytes := map8to32(c)
 			if p+lenBytes > len(data) {
-				return syntax("", "msgpack value ends early")
+				return p, syntax("", "msgpack value ends early")
 			}
 			for _, b := range data[p : p+lenBytes] {
 				n = n<<8 | int(b)
@@ -282,16 +430,16 @@ func checkMsgpackLengths(data []byte) error {
 			case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext: type byte, then 1-16 bytes
 				size = 1 + 1<<(c-0xd4)
 			default: // 0xc1 is never used
-				return syntax("", "msgpack code 0xc1 is never used")
+				return p, syntax("", "msgpack code 0xc1 is never used")
 			}
 		}
 		if size > len(data)-p || items > len(data)-p {
-			return syntax("", "msgpack length beyond the end of the message")
+			return p, syntax("", "msgpack length beyond the end of the message")
 		}
 		p += size
 		pending += items
 	}
-	return nil
+	return p, nil
 }
 
 // map8to32 is how many bytes of length follow a str, bin, ext, array or
