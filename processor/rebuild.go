@@ -19,23 +19,40 @@ import (
 // already; what was delivered but never acked is applied normally, and its
 // invitations go out with the batch (the invitations stream drops those
 // already stored, by id).
-func (p *partition) rebuild(ctx context.Context, next uint64) error {
+//
+// It returns false, leaving the partition cold, when next is acked already:
+// an instance that went further has applied it — a message it had in
+// flight, delivered again here — and the checkpoint it wrote describes a
+// later position, so that a rebuild from it would miss the sessions open at
+// next that it saw end. Such a message is passed over; the first one past
+// the ack floor rebuilds.
+func (p *partition) rebuild(ctx context.Context, next uint64) (bool, error) {
 	start := time.Now()
+	// The checkpoint first, then the ack floor: a checkpoint is written
+	// after its batch's ack, so the one read here describes a position at
+	// or before the floor read after it, and so before next.
+	from, err := p.loadCheckpoint(ctx)
+	if err != nil {
+		return false, err
+	}
+	info, err := p.cons.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("rebuild: consumer info: %w", err)
+	}
+	acked := info.AckFloor.Stream
+	p.ackedSeen = acked
+	if next <= acked {
+		p.warm = false
+		p.log.Debug("acked message passed over", "seq", next, "acked", acked)
+		return false, nil
+	}
 	p.eng = New(p.r.cfg.Rules)
+	p.eng.CopyEventStrings() // events borrow their message's bytes (apply)
 	p.invs = p.invs[:0]
 	p.warm = true
 	p.lastSeq = 0
-	info, err := p.cons.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild: consumer info: %w", err)
-	}
-	acked := info.AckFloor.Stream
-	from, err := p.loadCheckpoint(ctx)
-	if err != nil {
-		return err
-	}
 	if from >= next {
-		return nil // no open session started before the delivered message
+		return true, nil // no open session started before the delivered message
 	}
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{streams.PartitionFilter(p.id)},
@@ -46,7 +63,7 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 	}
 	oc, err := p.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("rebuild: ordered consumer: %w", err)
+		return false, fmt.Errorf("rebuild: ordered consumer: %w", err)
 	}
 	n := 0
 	// The message before next is in the stream, so an empty fetch means a
@@ -55,7 +72,7 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 	for done := false; !done; {
 		batch, err := oc.Fetch(p.r.cfg.MaxBatch, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
-			return fmt.Errorf("rebuild: fetch: %w", err)
+			return false, fmt.Errorf("rebuild: fetch: %w", err)
 		}
 		got := 0
 		for m := range batch.Messages() {
@@ -65,7 +82,7 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 			got++
 			md, err := m.Metadata()
 			if err != nil {
-				return fmt.Errorf("rebuild: metadata: %w", err)
+				return false, fmt.Errorf("rebuild: metadata: %w", err)
 			}
 			seq := md.Sequence.Stream
 			if seq >= next {
@@ -83,21 +100,21 @@ func (p *partition) rebuild(ctx context.Context, next uint64) error {
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return fmt.Errorf("rebuild: fetch: %w", err)
+			return false, fmt.Errorf("rebuild: fetch: %w", err)
 		}
 		if got == 0 && !done {
 			if time.Now().After(deadline) {
-				return fmt.Errorf("rebuild: no message of partition %d after %d within a minute; want up to %d", p.id, p.lastSeq, next-1)
+				return false, fmt.Errorf("rebuild: no message of partition %d after %d within a minute; want up to %d", p.id, p.lastSeq, next-1)
 			}
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("rebuild: %w", err)
+				return false, fmt.Errorf("rebuild: %w", err)
 			}
 		}
 	}
 	p.r.metrics.rebuilds.Inc()
 	p.log.Info("rebuilt open sessions", "from", from, "acked", acked, "next", next,
 		"events", n, "visitors", p.eng.Visitors(), "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return true, nil
 }
 
 // loadCheckpoint returns the stream sequence a rebuild starts from; 0 means

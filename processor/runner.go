@@ -169,6 +169,7 @@ type partition struct {
 	warm        bool   // the engine holds every event before lastSeq
 	lastSeq     uint64 // stream sequence of the last message applied
 	lastDeliver uint64 // consumer sequence of the last message delivered to us
+	ackedSeen   uint64 // the consumer's ack floor when last rebuilt
 	invs        []schemas.Invitation
 	checkpoint  time.Time
 	saved       uint64 // the rebuild start last written
@@ -265,17 +266,22 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 		last = m
 		p.r.metrics.lag.WithLabelValues(strconv.Itoa(p.id)).Set(float64(md.NumPending))
 		seq := md.Sequence.Stream
-		if p.warm && seq <= p.lastSeq {
+		if p.warm && seq <= p.lastSeq || !p.warm && seq <= p.ackedSeen {
 			p.lastDeliver = md.Sequence.Consumer
-			continue // applied before: a redelivery
+			continue // applied before: a redelivery; or acked before (see rebuild)
 		}
 		stale, err := p.stale(ctx, seq, md.Sequence.Consumer)
 		if err != nil {
 			return err
 		}
 		if stale {
-			if err := p.rebuild(ctx, seq); err != nil {
+			rebuilt, err := p.rebuild(ctx, seq)
+			if err != nil {
 				return err
+			}
+			if !rebuilt {
+				p.lastDeliver = md.Sequence.Consumer
+				continue // applied and acked by an instance further on
 			}
 		}
 		p.lastDeliver = md.Sequence.Consumer
@@ -317,7 +323,7 @@ func (p *partition) stale(ctx context.Context, seq, dseq uint64) (bool, error) {
 
 func (p *partition) apply(seq uint64, data []byte) {
 	var ev schemas.Event
-	if err := schemas.UnmarshalEvent(data, &ev); err != nil {
+	if err := schemas.UnmarshalEventBorrowed(data, &ev); err != nil {
 		p.r.metrics.poison.Inc()
 		p.log.Warn("undecodable event skipped", "seq", seq, "err", err)
 		p.lastSeq = seq
