@@ -169,6 +169,7 @@ type partition struct {
 	warm        bool   // the engine holds every event before lastSeq
 	lastSeq     uint64 // stream sequence of the last message applied
 	lastDeliver uint64 // consumer sequence of the last message delivered to us
+	lastFirst   bool   // ... and whether that was its first delivery
 	ackedSeen   uint64 // the consumer's ack floor when last rebuilt
 	invs        []schemas.Invitation
 	checkpoint  time.Time
@@ -266,11 +267,12 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 		last = m
 		p.r.metrics.lag.WithLabelValues(strconv.Itoa(p.id)).Set(float64(md.NumPending))
 		seq := md.Sequence.Stream
+		delivered := func() { p.lastDeliver, p.lastFirst = md.Sequence.Consumer, md.NumDelivered == 1 }
 		if p.warm && seq <= p.lastSeq || !p.warm && seq <= p.ackedSeen {
-			p.lastDeliver = md.Sequence.Consumer
+			delivered()
 			continue // applied before: a redelivery; or acked before (see rebuild)
 		}
-		stale, err := p.stale(ctx, seq, md.Sequence.Consumer)
+		stale, err := p.stale(ctx, seq, md.Sequence.Consumer, md.NumDelivered)
 		if err != nil {
 			return err
 		}
@@ -280,11 +282,11 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 				return err
 			}
 			if !rebuilt {
-				p.lastDeliver = md.Sequence.Consumer
+				delivered()
 				continue // applied and acked by an instance further on
 			}
 		}
-		p.lastDeliver = md.Sequence.Consumer
+		delivered()
 		p.apply(seq, m.Data())
 	}
 	if err := p.flush(ctx); err != nil {
@@ -302,16 +304,20 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 }
 
 // stale reports whether the engine must be rebuilt before applying the
-// message of stream sequence seq, delivered as consumer sequence dseq: on
-// the first message, and when the partition holds messages between the
-// last one applied and this one — another instance took them while the pin
-// was away. A gap in the delivery sequence alone is not enough: a
-// redelivery or a re-pin of this same instance makes one too.
-func (p *partition) stale(ctx context.Context, seq, dseq uint64) (bool, error) {
+// message of stream sequence seq, delivered as consumer sequence dseq for
+// the numDelivered-th time: on the first message, and when the partition
+// holds messages between the last one applied and this one — another
+// instance took them while the pin was away. First deliveries come in
+// stream order, so a first delivery right after the last one delivered here,
+// itself a first delivery, is the partition's next message; anything else
+// — a gap in the delivery sequence, or a redelivery on either side, which
+// goes back in the stream while the first deliveries it interleaves with
+// may have gone to another instance — is checked against the stream.
+func (p *partition) stale(ctx context.Context, seq, dseq, numDelivered uint64) (bool, error) {
 	if !p.warm {
 		return true, nil
 	}
-	if dseq == p.lastDeliver+1 {
+	if dseq == p.lastDeliver+1 && numDelivered == 1 && p.lastFirst {
 		return false, nil
 	}
 	next, err := p.stream.GetMsg(ctx, p.lastSeq+1, jetstream.WithGetMsgSubject(streams.PartitionFilter(p.id)))
