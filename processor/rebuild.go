@@ -134,10 +134,14 @@ func (p *partition) loadCheckpoint(ctx context.Context) (uint64, error) {
 	return from, nil
 }
 
-// saveCheckpoint records, after an ack, where a rebuild would have to start:
-// the first event of the oldest open session, or past everything applied.
-func (p *partition) saveCheckpoint(ctx context.Context) {
-	if time.Since(p.checkpoint) < p.r.cfg.CheckpointEvery {
+// saveCheckpoint records, after an ack up to stream sequence acked, where a
+// rebuild would have to start: the first event of the oldest open session,
+// or past everything applied. Only an engine whose every message is acked
+// writes one — a batch that ends with an older redelivery acks less than
+// it applied — so that a checkpoint never describes a position past the ack
+// floor (see rebuild).
+func (p *partition) saveCheckpoint(ctx context.Context, acked uint64) {
+	if time.Since(p.checkpoint) < p.r.cfg.CheckpointEvery || p.eng == nil || p.lastSeq > acked {
 		return
 	}
 	from, ok := p.eng.OldestOpenPosition()

@@ -292,14 +292,18 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) error {
 	if err := p.flush(ctx); err != nil {
 		return err
 	}
+	var acked uint64
 	if last != nil {
 		if err := last.DoubleAck(ctx); err != nil {
 			return fmt.Errorf("ack: %w", err)
 		}
+		if md, err := last.Metadata(); err == nil {
+			acked = md.Sequence.Stream
+		}
 	}
 	p.r.metrics.batchSeconds.Observe(time.Since(start).Seconds())
 	p.r.metrics.visitors.WithLabelValues(strconv.Itoa(p.id)).Set(float64(p.eng.Visitors()))
-	p.saveCheckpoint(ctx)
+	p.saveCheckpoint(ctx, acked)
 	return nil
 }
 
