@@ -312,32 +312,48 @@ func (s *scanner) value(f field, ev *Event) error {
 		if !ok {
 			return invalid(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00.000Z")
 		}
-		switch f {
-		case fTS:
-			ev.TS = ms
-		case fClientTS:
-			ev.ClientTS = ms
-		default:
-			ev.SentTS = ms
-		}
+		ev.setTime(f, ms)
 	case fType:
 		ev.Type = eventType(raw)
 	case fWidget:
 		ev.WidgetID = s.d.internWidget(raw)
-	case fID:
-		ev.ID = s.str(raw)
-	case fVisitor:
-		ev.VisitorID = s.str(raw)
-	case fURL:
-		ev.URL = s.str(raw)
-	case fReferrer:
-		ev.Referrer = s.str(raw)
-	case fTitle:
-		ev.Title = s.str(raw)
-	case fName:
-		ev.Name = s.str(raw)
+	default:
+		ev.setString(f, s.str(raw))
 	}
 	return nil
+}
+
+// setTime sets the time field f (ts, client_ts, sent_ts) of every decoder.
+func (e *Event) setTime(f field, ms int64) {
+	switch f {
+	case fTS:
+		e.TS = ms
+	case fClientTS:
+		e.ClientTS = ms
+	case fSentTS:
+		e.SentTS = ms
+	}
+}
+
+// setString sets the string field f of every decoder, but type, which each
+// reads without making a string (eventType).
+func (e *Event) setString(f field, v string) {
+	switch f {
+	case fID:
+		e.ID = v
+	case fWidget:
+		e.WidgetID = v
+	case fVisitor:
+		e.VisitorID = v
+	case fURL:
+		e.URL = v
+	case fReferrer:
+		e.Referrer = v
+	case fTitle:
+		e.Title = v
+	case fName:
+		e.Name = v
+	}
 }
 
 func eventType(raw []byte) EventType {

@@ -66,14 +66,7 @@ func (e *Event) DecodeMsgpack(dec *msgpack.Decoder) error {
 			if err != nil {
 				return syntax(key, "must be an integer of unix milliseconds")
 			}
-			switch f {
-			case fTS:
-				e.TS = v
-			case fClientTS:
-				e.ClientTS = v
-			default:
-				e.SentTS = v
-			}
+			e.setTime(f, v)
 		case fUnknown:
 			if err := dec.Skip(); err != nil {
 				return syntax(key, err.Error())
@@ -83,23 +76,10 @@ func (e *Event) DecodeMsgpack(dec *msgpack.Decoder) error {
 			if err != nil {
 				return syntax(key, "must be a string")
 			}
-			switch f {
-			case fID:
-				e.ID = v
-			case fType:
+			if f == fType {
 				e.Type = EventType(v)
-			case fWidget:
-				e.WidgetID = v
-			case fVisitor:
-				e.VisitorID = v
-			case fURL:
-				e.URL = v
-			case fReferrer:
-				e.Referrer = v
-			case fTitle:
-				e.Title = v
-			case fName:
-				e.Name = v
+			} else {
+				e.setString(f, v)
 			}
 		}
 	}
@@ -264,45 +244,22 @@ func unmarshalEvent(data []byte, ev *Event, borrow bool) error {
 				return syntax(string(key), "must be an integer of unix milliseconds")
 			}
 			p = q
-			switch f {
-			case fTS:
-				ev.TS = v
-			case fClientTS:
-				ev.ClientTS = v
-			default:
-				ev.SentTS = v
-			}
+			ev.setTime(f, v)
 		default:
 			raw, q, ok := mpString(data, p)
 			if !ok {
 				return syntax(string(key), "must be a string")
 			}
 			p = q
-			v := ""
 			switch {
-			case len(raw) == 0:
-			case borrow:
-				v = unsafe.String(&raw[0], len(raw))
-			default:
-				v = string(raw)
-			}
-			switch f {
-			case fID:
-				ev.ID = v
-			case fType:
+			case f == fType:
 				ev.Type = eventType(raw)
-			case fWidget:
-				ev.WidgetID = v
-			case fVisitor:
-				ev.VisitorID = v
-			case fURL:
-				ev.URL = v
-			case fReferrer:
-				ev.Referrer = v
-			case fTitle:
-				ev.Title = v
-			case fName:
-				ev.Name = v
+			case len(raw) == 0:
+				ev.setString(f, "")
+			case borrow:
+				ev.setString(f, unsafe.String(&raw[0], len(raw)))
+			default:
+				ev.setString(f, string(raw))
 			}
 		}
 	}
@@ -407,15 +364,12 @@ func walkMsgpack(data []byte, p int) (int, error) {
 		case c <= 0xbf:
 			size = int(c & 0x1f)
 		default:
-			var n int
 			lenBytes := map8to32(c)
 			if p+lenBytes > len(data) {
 				return p, syntax("", "msgpack value ends early")
 			}
-			for _, b := range data[p : p+lenBytes] {
-				n = n<<8 | int(b)
-			}
-			p += lenBytes
+			var n int
+			n, p = mpUint(data, p, lenBytes)
 			switch c {
 			case 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb: // bin, str
 				size = n

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,25 @@ func TestUnmarshalEventRejectsLengthsBeyondTheMessage(t *testing.T) {
 			var inv Invitation
 			assert.ErrorIs(t, UnmarshalInvitation([]byte(in), &inv), ErrSyntax)
 		})
+	}
+}
+
+// A key given twice keeps its last value, empty or not, as msgpack's own
+// decoder does.
+func TestUnmarshalEventLastKeyWins(t *testing.T) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	require.NoError(t, enc.EncodeMapLen(4))
+	for _, kv := range [][2]string{{"id", "x"}, {"url", "https://a/"}, {"id", ""}, {"url", "https://b/"}} {
+		require.NoError(t, enc.EncodeString(kv[0]))
+		require.NoError(t, enc.EncodeString(kv[1]))
+	}
+	var want Event
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &want))
+	for _, unmarshal := range []func([]byte, *Event) error{UnmarshalEvent, UnmarshalEventBorrowed} {
+		var got Event
+		require.NoError(t, unmarshal(buf.Bytes(), &got))
+		require.Equal(t, want, got)
+		require.Equal(t, Event{URL: "https://b/"}, got)
 	}
 }
