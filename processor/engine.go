@@ -313,26 +313,15 @@ func (e *Engine) presenceMoved(v *visitor, prevWake, prevPresent int64) {
 	if prevWake <= prevPresent {
 		return // a firing instant, still the first: the queue has it
 	}
-	if t, ok := v.nextFiringAfter(max(v.lastEval, prevPresent)); ok {
-		v.wake = t
-	} else {
-		v.wake = v.expiry()
-	}
+	v.setWake(v.nextFiringAfter(max(v.lastEval, prevPresent)))
 	e.timers.schedule(v)
 }
 
 func (e *Engine) reschedule(v *visitor) {
-	var t int64
-	var ok bool
 	if e.everyInstant {
-		t, ok = v.nextTimer()
+		v.setWake(v.nextTimer())
 	} else {
-		t, ok = v.nextFiring()
-	}
-	if ok {
-		v.wake = t
-	} else {
-		v.wake = v.expiry()
+		v.setWake(v.nextFiring())
 	}
 	e.timers.schedule(v)
 }

@@ -46,11 +46,16 @@ func (a *idArena) sessionID(widget, visitor string, start int64) string {
 	b = append(b, 0)
 	b = append(b, visitor...)
 	b = binary.BigEndian.AppendUint64(b, uint64(start))
-	sum := sha256.Sum256(b)
-	var out [1 + 24]byte
-	out[0] = 's'
-	hex.Encode(out[1:], sum[:12])
-	return a.string(out[:])
+	return a.hashID('s', b, 12)
+}
+
+// hashID is prefix and the hex of the first n bytes of in's sha256.
+func (a *idArena) hashID(prefix byte, in []byte, n int) string {
+	sum := sha256.Sum256(in)
+	var out [1 + 2*sha256.Size]byte
+	out[0] = prefix
+	hex.Encode(out[1:], sum[:n])
+	return a.string(out[:1+2*n])
 }
 
 // invitationID is unique per firing: at most one invitation per visitor,
@@ -65,9 +70,5 @@ func (a *idArena) invitationID(session, rule string, page int32, at int64, trigg
 	b = append(b, trigger...)
 	b = binary.BigEndian.AppendUint64(b, uint64(at))
 	b = binary.BigEndian.AppendUint32(b, uint32(page))
-	sum := sha256.Sum256(b)
-	var out [1 + 32]byte
-	out[0] = 'i'
-	hex.Encode(out[1:], sum[:16])
-	return a.string(out[:])
+	return a.hashID('i', b, 16)
 }

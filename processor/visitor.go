@@ -58,6 +58,25 @@ func (v *visitor) setID(id string) {
 	v.id = unsafe.String(&v.idBuf[0], n)
 }
 
+// setWake sets the wake: the timer instant t when ok, else the expiry of
+// the state.
+func (v *visitor) setWake(t int64, ok bool) {
+	if ok {
+		v.wake = t
+	} else {
+		v.wake = v.expiry()
+	}
+}
+
+// since is when the time variable x (time_on_site, time_on_page) counts
+// from: the session's start or the page's.
+func (v *visitor) since(x rules.Variable) int64 {
+	if x == rules.TimeOnSite {
+		return v.sessionStart
+	}
+	return v.pageStart
+}
+
 // expiry is the first instant at which the next event would start a new
 // session: then nothing of this state can matter any more.
 func (v *visitor) expiry() int64 {
@@ -130,11 +149,7 @@ func (v *visitor) timerInstant(from, to int64, last bool) (int64, bool) {
 			continue
 		}
 		for _, o := range r.Onsets {
-			base := v.pageStart
-			if o.Base == rules.TimeOnSite {
-				base = v.sessionStart
-			}
-			consider(base + o.Offset)
+			consider(v.since(o.Base) + o.Offset)
 		}
 	}
 	return found, ok
@@ -188,10 +203,7 @@ func (v *visitor) passed(now int64) {
 // earliest is the first instant at or after t at which time condition c
 // holds for v, if any.
 func (v *visitor) earliest(c *rules.Condition, t int64) (int64, bool) {
-	base := v.pageStart
-	if c.Variable == rules.TimeOnSite {
-		base = v.sessionStart
-	}
+	base := v.since(c.Variable)
 	n, ok := c.Earliest(t - base)
 	return base + n, ok
 }
